@@ -547,7 +547,8 @@ export class DicomParser {
         const element: EncapsulatedElement = {
           kind: 'encapsulated',
           tag,
-          vr,
+          // Encapsulated Pixel Data is OB (PS3.5 A.4), whatever implicit VR would guess.
+          vr: wireVR ?? 'OB',
           wireVR,
           offset,
           length,
