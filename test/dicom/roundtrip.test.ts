@@ -61,7 +61,9 @@ describe('round trip: parse, write, parse', () => {
             ),
           );
           assert.equal(converted.transferSyntaxUid, target);
-          const differences = datasetDifferences(first.dataset, converted.dataset, { ignoreVR: true });
+          const differences = datasetDifferences(first.dataset, converted.dataset, {
+            ignoreVR: true,
+          });
           assert.deepEqual(differences, [], target);
         }
       }

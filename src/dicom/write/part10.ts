@@ -53,7 +53,11 @@ export function encodePart10(
 ): Uint8Array[] {
   const targetUid = options.transferSyntaxUid ?? options.sourceTransferSyntaxUid;
   const target = transferSyntaxOf(targetUid);
-  const encoding = targetEncoding(target, transferSyntaxOf(options.sourceTransferSyntaxUid), dataset);
+  const encoding = targetEncoding(
+    target,
+    transferSyntaxOf(options.sourceTransferSyntaxUid),
+    dataset,
+  );
   const metaParts = encodeMeta(meta, dataset, target.uid, options.meta ?? 'rebuild');
   const preamble = new Uint8Array(132);
   if (options.preamble !== undefined) preamble.set(options.preamble.subarray(0, 128));
@@ -174,5 +178,42 @@ export function uidBytes(uid: string): Uint8Array {
 export function textBytes(text: string): Uint8Array {
   const out = new Uint8Array(text.length + (text.length % 2)).fill(0x20);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+export interface FileMetaInfo {
+  readonly sopClassUid: string;
+  readonly sopInstanceUid: string;
+  readonly transferSyntaxUid: string;
+  /** The AE title of the peer that sent the object (PS3.10 7.1: Source Application Entity Title). */
+  readonly sourceAeTitle?: string | undefined;
+}
+
+/**
+ * Preamble, 'DICM' and a file meta group for a dataset that is written as received (PS3.10 7.1):
+ * the receiver puts these bytes in front of the data set bytes of a C-STORE, unchanged.
+ */
+export function encodeFileMetaHeader(info: FileMetaInfo): Uint8Array {
+  const meta = new Dataset(EXPLICIT_LITTLE);
+  if (info.sourceAeTitle !== undefined && info.sourceAeTitle !== '') {
+    set(meta, makeTag(0x0002, 0x0016), 'AE', textBytes(info.sourceAeTitle));
+  }
+  const original = new Dataset(EXPLICIT_LITTLE);
+  set(original, MEDIA_SOP_CLASS, 'UI', uidBytes(info.sopClassUid));
+  set(original, MEDIA_SOP_INSTANCE, 'UI', uidBytes(info.sopInstanceUid));
+  for (const element of meta.elements.values()) original.elements.set(element.tag, element);
+  const parts = encodeMeta(
+    original,
+    new Dataset(EXPLICIT_LITTLE),
+    info.transferSyntaxUid,
+    'rebuild',
+  );
+  const out = new Uint8Array(132 + byteLength(parts));
+  out.set([0x44, 0x49, 0x43, 0x4d], 128);
+  let at = 132;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }

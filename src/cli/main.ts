@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander';
+import { registerDump } from './commands/dump.js';
+import { CliError } from './errors.js';
+
+/** Builds the command tree. Commands are thin: they parse arguments and call the layers below. */
+function program(): Command {
+  const root = new Command('niffler')
+    .description('Moves radiology images from hospital PACS into research pipelines.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => process.stdout.write(text),
+      writeErr: (text) => process.stderr.write(text),
+    });
+  registerDump(root);
+  return root;
+}
+
+/** Runs the CLI with the arguments after the program name; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const root = program();
+  if (argv.length === 0) {
+    root.outputHelp();
+    return 0;
+  }
+  try {
+    await root.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are "errors" in commander's model; their exit code is 0.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`niffler: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}
