@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerDump } from './commands/dump.js';
+import { registerStoreScp } from './commands/store-scp.js';
 import { CliError } from './errors.js';
 
 /** Builds the command tree. Commands are thin: they parse arguments and call the layers below. */
@@ -13,6 +14,7 @@ function program(): Command {
       writeErr: (text) => process.stderr.write(text),
     });
   registerDump(root);
+  registerStoreScp(root);
   return root;
 }
 

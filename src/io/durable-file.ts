@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink, mkdir, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** Temporary files start with this, so a crash leaves them recognisable and never at a final name. */
+export const TEMP_PREFIX = '.niffler-tmp-';
+
+/**
+ * A file written under a temporary name beside its destination and made durable before it gets
+ * its real name: write, fsync the file, rename, fsync the directory (so the rename itself survives
+ * a power cut). Until `commit` resolves the destination does not exist; `abort` removes every trace.
+ */
+export class DurableFile {
+  private handle: FileHandle | undefined;
+  private position = 0;
+  private finished = false;
+
+  private constructor(
+    readonly tempPath: string,
+    handle: FileHandle,
+  ) {
+    this.handle = handle;
+  }
+
+  /** Creates the temporary file in `directory` (created if missing). */
+  static async create(directory: string): Promise<DurableFile> {
+    await mkdir(directory, { recursive: true });
+    const tempPath = join(directory, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    const handle = await open(tempPath, 'wx', 0o640);
+    return new DurableFile(tempPath, handle);
+  }
+
+  get bytesWritten(): number {
+    return this.position;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    const handle = this.handle;
+    if (handle === undefined) throw new Error('write after commit or abort');
+    let done = 0;
+    while (done < chunk.length) {
+      const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, this.position);
+      done += bytesWritten;
+      this.position += bytesWritten;
+    }
+  }
+
+  /** Makes the file durable under `destination` (in the same directory tree, same file system). */
+  async commit(destination: string, options: { fsync?: boolean } = {}): Promise<void> {
+    const handle = this.take();
+    const fsync = options.fsync ?? true;
+    try {
+      if (fsync) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await mkdir(dirname(destination), { recursive: true });
+    await rename(this.tempPath, destination);
+    if (fsync) await syncDirectory(dirname(destination));
+    if (fsync && dirname(destination) !== dirname(this.tempPath)) {
+      await syncDirectory(dirname(this.tempPath));
+    }
+  }
+
+  /** Closes and removes the temporary file; safe to call more than once. */
+  async abort(): Promise<void> {
+    if (this.finished) return;
+    const handle = this.take();
+    await handle.close().catch(() => undefined);
+    await unlink(this.tempPath).catch(() => undefined);
+  }
+
+  private take(): FileHandle {
+    if (this.handle === undefined || this.finished)
+      throw new Error(`${basename(this.tempPath)} already finished`);
+    const handle = this.handle;
+    this.handle = undefined;
+    this.finished = true;
+    return handle;
+  }
+}
+
+/** fsync of a directory makes the names in it (a rename, a new file) durable (POSIX). */
+export async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,107 @@
+import { DicomError } from '../dicom/errors.js';
+import { DicomParser, type ParseResult } from '../dicom/parse/index.js';
+import { PIXEL_DATA } from '../dicom/tag.js';
+import { encodeFileMetaHeader, type FileMetaInfo } from '../dicom/write/part10.js';
+import { DurableFile } from './durable-file.js';
+
+/** Writes are gathered to this size before they reach the file system (fewer syscalls per object). */
+const WRITE_BATCH = 256 * 1024;
+
+/**
+ * Writes a received data set verbatim behind a fresh file meta group (PS3.10 7.1), streaming:
+ * memory is one write batch plus the parsed header, whatever the object's size. The header (up to
+ * Pixel Data) is parsed as the bytes pass, so the caller can check and index the object without
+ * reading the file again.
+ */
+export class Part10Writer {
+  private readonly file: DurableFile;
+  private readonly parser: DicomParser;
+  private parseError: DicomError | undefined;
+  private batch: Uint8Array[] = [];
+  private batchLength = 0;
+
+  private constructor(file: DurableFile, info: FileMetaInfo) {
+    this.file = file;
+    this.parser = new DicomParser({
+      input: 'dataset',
+      transferSyntaxUid: info.transferSyntaxUid,
+      untilTag: PIXEL_DATA,
+      bulkThreshold: 64 * 1024,
+    });
+  }
+
+  static async create(directory: string, info: FileMetaInfo): Promise<Part10Writer> {
+    const file = await DurableFile.create(directory);
+    const writer = new Part10Writer(file, info);
+    writer.push(encodeFileMetaHeader(info));
+    return writer;
+  }
+
+  get tempPath(): string {
+    return this.file.tempPath;
+  }
+
+  /** Bytes of the file so far (meta header included). */
+  get size(): number {
+    return this.file.bytesWritten + this.batchLength;
+  }
+
+  /** Appends data set bytes; resolves when they may be released (back-pressure for the socket). */
+  async write(chunk: Uint8Array): Promise<void> {
+    this.feedParser(chunk);
+    this.push(chunk);
+    if (this.batchLength >= WRITE_BATCH) await this.flush();
+  }
+
+  /**
+   * The header as parsed from the stream so far, once the data set is complete; or the parse
+   * error when the data set is not valid DICOM (it is still written, verbatim).
+   */
+  header(): { result: ParseResult } | { error: DicomError } {
+    if (this.parseError !== undefined) return { error: this.parseError };
+    try {
+      return { result: this.parser.done ? this.parser.partial : this.parser.end() };
+    } catch (error) {
+      if (error instanceof DicomError) {
+        this.parseError = error;
+        return { error };
+      }
+      throw error;
+    }
+  }
+
+  async commit(destination: string, options: { fsync?: boolean } = {}): Promise<void> {
+    await this.flush();
+    await this.file.commit(destination, options);
+  }
+
+  async abort(): Promise<void> {
+    this.batch = [];
+    this.batchLength = 0;
+    await this.file.abort();
+  }
+
+  private feedParser(chunk: Uint8Array): void {
+    if (this.parser.done || this.parseError !== undefined) return;
+    try {
+      this.parser.write(chunk);
+    } catch (error) {
+      if (!(error instanceof DicomError)) throw error;
+      this.parseError = error;
+    }
+  }
+
+  private push(chunk: Uint8Array): void {
+    this.batch.push(chunk);
+    this.batchLength += chunk.length;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.batchLength === 0) return;
+    const batch =
+      this.batch.length === 1 ? this.batch[0]! : Buffer.concat(this.batch, this.batchLength);
+    this.batch = [];
+    this.batchLength = 0;
+    await this.file.write(batch);
+  }
+}

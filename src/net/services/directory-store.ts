@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { Part10Writer } from '../../io/part10-writer.js';
+import { Status } from '../dimse/status.js';
+import type { StoreHandler, StoreOutcome, StoreRequest, StoreSink } from './handlers.js';
+
+export interface DirectoryStoreOptions {
+  readonly directory: string;
+  /** fsync each file and the directory before answering (default true). */
+  readonly fsync?: boolean | undefined;
+  /** Told about each object stored (for logs and counters; no PHI in it). */
+  readonly onStored?: ((stored: StoredFile) => void) | undefined;
+}
+
+export interface StoredFile {
+  readonly path: string;
+  readonly size: number;
+  readonly sopInstanceUid: string;
+  readonly transferSyntaxUid: string;
+  readonly callingAeTitle: string;
+  /** Set when the data set is not readable DICOM; it is stored verbatim all the same. */
+  readonly parseError?: string | undefined;
+}
+
+/**
+ * A store handler that writes each object to `directory/<SOP Instance UID>.dcm`: the data set
+ * verbatim behind a new file meta group, made durable (fsync, rename, directory fsync) before the
+ * success response. A UID that is not a plain UID is replaced by its hash, so no value can name a
+ * path outside the directory.
+ */
+export function directoryStore(options: DirectoryStoreOptions): StoreHandler {
+  return async (request: StoreRequest): Promise<StoreSink> => {
+    const { command, association, transferSyntaxUid } = request;
+    const writer = await Part10Writer.create(options.directory, {
+      sopClassUid: command.affectedSopClassUid,
+      sopInstanceUid: command.affectedSopInstanceUid,
+      transferSyntaxUid,
+      sourceAeTitle: association.callingAeTitle,
+    });
+    const path = join(options.directory, `${safeFileName(command.affectedSopInstanceUid)}.dcm`);
+    return {
+      write: (chunk) => writer.write(chunk),
+      abort: () => writer.abort(),
+      end: async (): Promise<StoreOutcome> => {
+        const header = writer.header();
+        await writer.commit(path, { fsync: options.fsync ?? true });
+        options.onStored?.({
+          path,
+          size: writer.size,
+          sopInstanceUid: command.affectedSopInstanceUid,
+          transferSyntaxUid,
+          callingAeTitle: association.callingAeTitle,
+          parseError: 'error' in header ? header.error.message : undefined,
+        });
+        return { status: Status.Success };
+      },
+    };
+  };
+}
+
+/** A UID as a file name when it is one (PS3.5 9.1: digits and dots, 64 at most), else its hash. */
+export function safeFileName(uid: string): string {
+  if (/^[0-9]+(\.[0-9]+)*$/.test(uid) && uid.length <= 64) return uid;
+  return `sha256-${createHash('sha256').update(uid).digest('hex').slice(0, 32)}`;
+}
