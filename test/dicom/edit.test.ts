@@ -7,6 +7,8 @@ import {
   parseBuffer,
   readStrings,
   readNumbers,
+  type Dataset,
+  type ValueElement,
 } from '../../src/dicom/index.js';
 import { encodeDataset } from '../../src/dicom/write/encode.js';
 import { removeElement, setNumbers, setStrings } from '../../src/dicom/write/edit.js';
@@ -15,6 +17,12 @@ import { corpusRoot } from '../helpers/corpus.js';
 const PATIENT_NAME = makeTag(0x0010, 0x0010);
 const PATIENT_ID = makeTag(0x0010, 0x0020);
 const ROWS = makeTag(0x0028, 0x0010);
+
+function valueOf(dataset: Dataset, tag: number): ValueElement {
+  const element = dataset.get(tag);
+  assert.ok(element?.kind === 'value');
+  return element;
+}
 
 function load(path: string) {
   const bytes = readFileSync(`${corpusRoot}/${path}`);
@@ -35,7 +43,7 @@ test('an edit changes only the edited element; every other byte stays as it was'
   const delta = out.length - original.length;
   assert.ok(out.subarray(end + delta).equals(original.subarray(end)), 'bytes after the edit');
   const again = parseBuffer(out, { input: 'dataset', transferSyntaxUid: result.transferSyntaxUid });
-  assert.deepEqual(readStrings(again.dataset, again.dataset.get(PATIENT_NAME)!), [
+  assert.deepEqual(readStrings(again.dataset, valueOf(again.dataset, PATIENT_NAME)), [
     'Anonymous^Patient',
   ]);
 });
@@ -55,13 +63,15 @@ test('numbers are written in the dataset byte order', () => {
   setNumbers(result.dataset, ROWS, [512]);
   const element = result.dataset.get(ROWS)!;
   assert.deepEqual(element.kind === 'value' && [...element.bytes!], [0x02, 0x00]);
-  assert.deepEqual(readNumbers(result.dataset, element), [512]);
+  assert.deepEqual(readNumbers(result.dataset, valueOf(result.dataset, ROWS)), [512]);
 });
 
 test('text in the dataset character set; what it cannot hold is a typed error', () => {
   const { result } = load('pydicom/charset_files/chrRuss.dcm');
   setStrings(result.dataset, PATIENT_NAME, ['Иванов^Иван']);
-  assert.deepEqual(readStrings(result.dataset, result.dataset.get(PATIENT_NAME)!), ['Иванов^Иван']);
+  assert.deepEqual(readStrings(result.dataset, valueOf(result.dataset, PATIENT_NAME)), [
+    'Иванов^Иван',
+  ]);
   assert.throws(
     () => setStrings(result.dataset, PATIENT_NAME, ['山田^太郎']),
     (e) => e instanceof DicomError && e.code === 'NOT_ENCODABLE',
