@@ -1,5 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerDump } from './commands/dump.js';
+import { registerEcho } from './commands/echo.js';
+import { registerFind } from './commands/find.js';
+import { registerGet } from './commands/get.js';
+import { registerMove } from './commands/move.js';
+import { registerPixels } from './commands/pixels.js';
+import { registerSend } from './commands/send.js';
 import { registerStoreScp } from './commands/store-scp.js';
 import { CliError } from './errors.js';
 
@@ -14,7 +20,13 @@ function program(): Command {
       writeErr: (text) => process.stderr.write(text),
     });
   registerDump(root);
+  registerPixels(root);
   registerStoreScp(root);
+  registerEcho(root);
+  registerSend(root);
+  registerFind(root);
+  registerMove(root);
+  registerGet(root);
   return root;
 }
 
