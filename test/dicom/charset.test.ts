@@ -11,6 +11,7 @@ import { doubleByteEncodeMap, type DoubleByteSet } from '../../src/dicom/charset
 import { DicomError } from '../../src/dicom/errors.js';
 import type { VR } from '../../src/dicom/vr.js';
 import { corpusPath, readManifest } from '../helpers/corpus.js';
+import { skipWhenMissing } from '../helpers/skip.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -91,10 +92,11 @@ function pydicomVersion(): string | undefined {
 
 const PYDICOM_VERSION = pydicomVersion();
 /** The reference values and the known differences are those of pydicom 2.3.1. */
-const skipPydicom =
+const skipPydicom = skipWhenMissing(
   PYDICOM_VERSION === '2.3.1'
     ? false
-    : `needs pydicom 2.3.1 for ${PYTHON} (found: ${PYDICOM_VERSION ?? 'none'})`;
+    : `needs pydicom 2.3.1 for ${PYTHON} (found: ${PYDICOM_VERSION ?? 'none'})`,
+);
 
 function runHelper(args: string[], input?: string): unknown {
   const stdout = execFileSync(PYTHON, [HELPER, ...args], {
@@ -927,7 +929,7 @@ describe("code tables agree with Python's codecs", () => {
           mismatches.push(`${valueHex}: ours ${esc(ours)}, Python ${esc(expected)}`);
       }
       assert.deepEqual(mismatches, []);
-      assert.ok(compared > 0);
+      assert.ok(compared > 0, 'expected compared > 0');
     });
   }
 
@@ -959,7 +961,7 @@ describe("code tables agree with Python's codecs", () => {
           );
           writable++;
         }
-        assert.ok(writable > 6000);
+        assert.ok(writable > 6000, 'expected writable > 6000');
       },
     );
   }
@@ -972,7 +974,7 @@ describe("code tables agree with Python's codecs", () => {
       },
       () => {
         const row = table(difference.table!).find(([valueHex]) => valueHex === difference.hex);
-        assert.ok(row !== undefined);
+        assert.ok(row !== undefined, 'expected row !== undefined');
         assert.equal(row[1], difference.pydicom);
         const ours = charsetDecoder(TABLE_TERMS[difference.table!]!).decode(
           hex(difference.hex!),
@@ -1085,7 +1087,7 @@ describe('agrees with pydicom 2.3.1 on the corpus', () => {
         const element = pydicomOf(difference.file!).elements.find(
           (e) => e.path === difference.path,
         );
-        assert.ok(element !== undefined);
+        assert.ok(element !== undefined, 'expected element !== undefined');
         assert.deepEqual(element.values, difference.pydicom);
         const vr = element.vr!;
         assert.deepEqual(

@@ -18,7 +18,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 
 test('PatientName (0010,0010) is PN', () => {
   const entry = lookupTag(makeTag(0x0010, 0x0010));
-  assert.ok(entry);
+  assert.ok(entry, 'expected entry');
   assert.equal(entry.keyword, 'PatientName');
   assert.equal(entry.name, "Patient's Name");
   assert.equal(entry.vr, 'PN');
@@ -52,7 +52,7 @@ test('US or SS elements list both VRs and default to US', () => {
 
 test('repeating groups: (6002,3000) is OverlayData', () => {
   const entry = lookupTag(makeTag(0x6002, 0x3000));
-  assert.ok(entry);
+  assert.ok(entry, 'expected entry');
   assert.equal(entry.keyword, 'OverlayData');
   assert.equal(entry.tag, makeTag(0x6002, 0x3000));
   assert.equal(entry.vr, 'OW');
@@ -173,8 +173,8 @@ test('keyword round trip for every non-repeating entry', () => {
 });
 
 test('more than 4000 tags and 300 UIDs', () => {
-  assert.ok(TAG_TABLE.split('\n').length > 4000);
-  assert.ok(UID_TABLE.split('\n').length > 300);
+  assert.ok(TAG_TABLE.split('\n').length > 4000, "expected TAG_TABLE.split('\\n').length > 4000");
+  assert.ok(UID_TABLE.split('\n').length > 300, "expected UID_TABLE.split('\\n').length > 300");
 });
 
 test('transfer syntaxes', () => {
@@ -190,9 +190,15 @@ test('transfer syntaxes', () => {
   assert.equal(uidForKeyword('ImplicitVRLittleEndian'), '1.2.840.10008.1.2');
   assert.equal(lookupUid('1.2.840.10008.1.2.2')?.retired, true); // Explicit VR Big Endian
   const syntaxes = uidsOfType('Transfer Syntax');
-  assert.ok(syntaxes.length > 40);
-  assert.ok(syntaxes.every((s) => s.type === 'Transfer Syntax'));
-  assert.ok(syntaxes.some((s) => s.uid === '1.2.840.10008.1.2.1'));
+  assert.ok(syntaxes.length > 40, 'expected syntaxes.length > 40');
+  assert.ok(
+    syntaxes.every((s) => s.type === 'Transfer Syntax'),
+    "expected syntaxes.every((s) => s.type === 'Transfer Syntax')",
+  );
+  assert.ok(
+    syntaxes.some((s) => s.uid === '1.2.840.10008.1.2.1'),
+    "expected syntaxes.some((s) => s.uid === '1.2.840.10008.1.2.1')",
+  );
 });
 
 test('SOP classes and other UID types', () => {
@@ -201,8 +207,11 @@ test('SOP classes and other UID types', () => {
   assert.equal(ct?.type, 'SOP Class');
   assert.equal(uidForKeyword('CTImageStorage'), '1.2.840.10008.5.1.4.1.1.2');
   assert.equal(lookupUid('1.2.840.10008.1.1')?.keyword, 'Verification');
-  assert.ok(uidsOfType('SOP Class').length > 200);
-  assert.ok(uidsOfType('Well-known SOP Instance').length > 0);
+  assert.ok(uidsOfType('SOP Class').length > 200, "expected uidsOfType('SOP Class').length > 200");
+  assert.ok(
+    uidsOfType('Well-known SOP Instance').length > 0,
+    "expected uidsOfType('Well-known SOP Instance').length > 0",
+  );
   assert.deepEqual(uidsOfType('No Such Type'), []);
   assert.equal(lookupUid('1.2.3.4'), undefined);
   assert.equal(uidForKeyword('NoSuchKeyword'), undefined);

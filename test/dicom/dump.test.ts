@@ -14,6 +14,7 @@ import { formatDump } from '../../src/dicom/dump.js';
 import { parseBuffer } from '../../src/dicom/parse/index.js';
 import { makeTag } from '../../src/dicom/tag.js';
 import type { VR } from '../../src/dicom/vr.js';
+import { skipWhenMissing } from '../helpers/skip.js';
 
 function latin1(text: string): Uint8Array {
   return Uint8Array.from(text, (char) => char.charCodeAt(0));
@@ -267,7 +268,7 @@ function comparableLines(text: string, privateLines: ReadonlySet<number>): strin
 
 describe(
   'formatDump on real files',
-  { skip: !hasTool('dcmdump') && 'dcmdump not installed' },
+  { skip: skipWhenMissing(!hasTool('dcmdump') && 'dcmdump not installed') },
   () => {
     for (const file of [
       'pydicom/test_files/MR_small.dcm',

@@ -20,7 +20,7 @@ const ROWS = makeTag(0x0028, 0x0010);
 
 function valueOf(dataset: Dataset, tag: number): ValueElement {
   const element = dataset.get(tag);
-  assert.ok(element?.kind === 'value');
+  assert.ok(element?.kind === 'value', "expected element?.kind === 'value'");
   return element;
 }
 

@@ -355,7 +355,10 @@ describe('binary values', () => {
     assert.throws(() => readValue(ds, el), badValue);
     const lenient = readValue(ds, el, { lenient: true });
     assert.equal(lenient.kind, 'binary');
-    assert.ok(lenient.kind === 'binary' && lenient.values instanceof Uint8Array);
+    assert.ok(
+      lenient.kind === 'binary' && lenient.values instanceof Uint8Array,
+      "expected lenient.kind === 'binary' && lenient.values instanceof Uint8Array",
+    );
     assert.match(lenient.warning ?? '', /multiple of 2/);
   });
 
@@ -509,7 +512,7 @@ describe('dates and times', () => {
       { kind: lenient.kind, values: lenient.kind === 'strings' && lenient.values },
       { kind: 'strings', values: ['2020-01-01'] },
     );
-    assert.ok(lenient.warning);
+    assert.ok(lenient.warning, 'expected lenient.warning');
   });
 
   test('ranges for query keys', () => {
@@ -668,9 +671,9 @@ describe('corpus', () => {
       );
       compared++;
     }
-    assert.ok(compared > 60);
+    assert.ok(compared > 60, 'expected compared > 60');
     const pixels = big.dataset.get(T(0x7fe0, 0x0010));
-    assert.ok(pixels?.kind === 'value');
+    assert.ok(pixels?.kind === 'value', "expected pixels?.kind === 'value'");
     assert.deepEqual(list(readBinary(big.dataset, pixels)).slice(0, 4), [905, 1019, 1227, 1259]);
   });
 
@@ -678,7 +681,7 @@ describe('corpus', () => {
     const { dataset } = parseCorpus('pydicom/test_files/MR_small.dcm');
     const numbers = (group: number, element: number): number[] => {
       const el = dataset.get(T(group, element));
-      assert.ok(el?.kind === 'value');
+      assert.ok(el?.kind === 'value', "expected el?.kind === 'value'");
       return readNumbers(dataset, el);
     };
     assert.deepEqual(numbers(0x0028, 0x0030), [0.3125, 0.3125]);
@@ -689,14 +692,14 @@ describe('corpus', () => {
     assert.deepEqual(numbers(0x0028, 0x0010), [64]);
     assert.deepEqual(numbers(0x0028, 0x0107), [4000]);
     const date = dataset.get(T(0x0008, 0x0012));
-    assert.ok(date?.kind === 'value');
+    assert.ok(date?.kind === 'value', "expected date?.kind === 'value'");
     assert.deepEqual(readValue(dataset, date), {
       kind: 'dates',
       vr: 'DA',
       values: [{ year: 2004, month: 8, day: 26, precision: 'day', text: '20040826' }],
     });
     const empty = dataset.get(T(0x0008, 0x0021));
-    assert.ok(empty?.kind === 'value');
+    assert.ok(empty?.kind === 'value', "expected empty?.kind === 'value'");
     assert.deepEqual(readValue(dataset, empty), { kind: 'dates', vr: 'DA', values: [] });
   });
 

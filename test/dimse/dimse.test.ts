@@ -110,10 +110,10 @@ describe('DIMSE command sets (PS3.7 E.1)', () => {
 
   test('odd-length UIDs are padded with NUL, AE titles with a space', () => {
     const bytes = encodeCommand(commands[2]!.command, true);
-    assert.ok(bytes.length % 2 === 0);
+    assert.ok(bytes.length % 2 === 0, 'expected bytes.length % 2 === 0');
     const text = Buffer.from(bytes).toString('latin1');
-    assert.ok(text.includes('1.2.3.4.5\0'));
-    assert.ok(text.includes('MOVESCU '));
+    assert.ok(text.includes('1.2.3.4.5\0'), "expected text.includes('1.2.3.4.5\\0')");
+    assert.ok(text.includes('MOVESCU '), "expected text.includes('MOVESCU ')");
   });
 
   test('an unknown command field is a typed error', () => {
@@ -151,7 +151,7 @@ describe('DIMSE command sets (PS3.7 E.1)', () => {
 describe('fragmenting and reassembling', () => {
   test('PDV data fits the peer maximum length', () => {
     assert.equal(maxPdvData(16384), 16378);
-    assert.ok(maxPdvData(0) > 16384);
+    assert.ok(maxPdvData(0) > 16384, 'expected maxPdvData(0) > 16384');
   });
 
   test('a data set in chunks of any size becomes full PDVs and one last PDV', () => {
@@ -164,7 +164,10 @@ describe('fragmenting and reassembling', () => {
       }
       pdvs.push(fragmenter.end());
       assert.equal(pdvs.length, 10, `chunk ${chunkSize}`);
-      assert.ok(pdvs.slice(0, -1).every((p) => !p.last && p.data.length === 1000));
+      assert.ok(
+        pdvs.slice(0, -1).every((p) => !p.last && p.data.length === 1000),
+        'expected pdvs.slice(0, -1).every((p) => !p.last && p.data.length === 1000)',
+      );
       assert.equal(pdvs.at(-1)!.last, true);
       assert.deepEqual(Buffer.concat(pdvs.map((p) => p.data)), Buffer.from(data));
     }

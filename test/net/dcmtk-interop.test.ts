@@ -278,7 +278,7 @@ describe('interop with DCMTK 3.6.7', () => {
       });
 
       const { agreed, echoed, released } = result;
-      assert.ok(echoed && released);
+      assert.ok(echoed && released, 'expected echoed && released');
       assert.equal(agreed.contexts.get(1)?.abstractSyntax, VERIFICATION);
       assert.equal(agreed.maxSendPduLength, 16384, "storescp's default maximum");
       assert.equal(agreed.maxReceivePduLength, 32768);

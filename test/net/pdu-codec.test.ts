@@ -229,7 +229,10 @@ describe('PDU encode/decode', () => {
     try {
       decodePdu(rq);
     } catch (error) {
-      assert.ok(error instanceof PduError && error.offset !== undefined && error.pduType === 1);
+      assert.ok(
+        error instanceof PduError && error.offset !== undefined && error.pduType === 1,
+        'expected error instanceof PduError && error.offset !== undefined && error.pduType === 1',
+      );
     }
     // A release request with a variable field of 5 bytes instead of 4.
     throwsPdu(() => decodePdu(bytes(0x05, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0)), 'MALFORMED_PDU');

@@ -49,7 +49,10 @@ function feed(bytes: Uint8Array, random: () => number, outcome: Outcome): void {
       decoder.push(input.slice(at, at + size));
       at += size;
       // The decoder never holds more than one PDU (bounded by the limits) plus the last chunk.
-      assert.ok(decoder.bufferedLength <= 6 + MAX_ASSOCIATION_PDU_LENGTH + 4096);
+      assert.ok(
+        decoder.bufferedLength <= 6 + MAX_ASSOCIATION_PDU_LENGTH + 4096,
+        'expected decoder.bufferedLength <= 6 + MAX_ASSOCIATION_PDU_LENGTH + 4096',
+      );
       for (let pdu = decoder.next(); pdu !== undefined; pdu = decoder.next()) {
         outcome.pdus++;
         checkRoundTrip(pdu);
@@ -164,7 +167,10 @@ describe('PduDecoder fuzz', () => {
       }
     }
     // 14 000 refusals of a 4 GiB PDU: nothing near even one of them was allocated.
-    assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024);
+    assert.ok(
+      process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024,
+      'expected process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024',
+    );
   });
 
   it('decodes a maximum-size P-DATA-TF pushed a byte at a time in linear time', () => {
@@ -180,7 +186,7 @@ describe('PduDecoder fuzz', () => {
       decoder.push(pdu.subarray(i, i + 1));
       result = decoder.next() ?? result;
     }
-    assert.ok(performance.now() - started < 1000);
+    assert.ok(performance.now() - started < 1000, 'expected performance.now() - started < 1000');
     assert.equal(result?.type === 'P-DATA-TF' && result.pdvs[0]?.data.length, data.length);
   });
 });

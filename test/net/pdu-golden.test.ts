@@ -155,8 +155,14 @@ describe('golden PDUs from DCMTK', () => {
       roles.map((role) => role.sopClassUid),
       storage.map((context) => context.abstractSyntax),
     );
-    assert.ok(roles.every((role) => !role.scu && role.scp));
-    assert.ok(roles.some((role) => role.sopClassUid === CT_IMAGE_STORAGE));
+    assert.ok(
+      roles.every((role) => !role.scu && role.scp),
+      'expected roles.every((role) => !role.scu && role.scp)',
+    );
+    assert.ok(
+      roles.some((role) => role.sopClassUid === CT_IMAGE_STORAGE),
+      'expected roles.some((role) => role.sopClassUid === CT_IMAGE_STORAGE)',
+    );
   });
 
   it('echoscu P-DATA-TF: one command PDV, last fragment, data viewed in place', () => {
@@ -170,9 +176,12 @@ describe('golden PDUs from DCMTK', () => {
     assert.equal(pdv.last, true);
     assert.equal(pdv.data.length, bytes.length - 12);
     assert.equal(pdv.data.buffer, bytes.buffer, 'a view, not a copy');
-    assert.ok(Buffer.from(pdv.data).toString('latin1').includes(VERIFICATION));
+    assert.ok(
+      Buffer.from(pdv.data).toString('latin1').includes(VERIFICATION),
+      "expected Buffer.from(pdv.data).toString('latin1').includes(VERIFICATION)",
+    );
     // Encoding refers to the same data instead of copying it.
-    assert.ok(encodePdu(pdata).includes(pdv.data));
+    assert.ok(encodePdu(pdata).includes(pdv.data), 'expected encodePdu(pdata).includes(pdv.data)');
   });
 
   it('echoscu A-RELEASE-RQ and A-ABORT (echoscu --abort)', () => {
@@ -202,7 +211,10 @@ describe('golden PDUs from DCMTK', () => {
       transferSyntax: IMPLICIT_LE,
     });
     assert.equal(storage.length, 120);
-    assert.ok(storage.every((context) => context.result === 'acceptance'));
+    assert.ok(
+      storage.every((context) => context.result === 'acceptance'),
+      "expected storage.every((context) => context.result === 'acceptance')",
+    );
     assert.equal(ac.userInformation.roleSelections, undefined);
   });
 

@@ -139,7 +139,7 @@ describe('malformed inputs (ok-best-effort): decoded or refused with a typed err
       t.diagnostic(
         same ? 'equals the (non-authoritative) reference' : 'differs from the reference',
       );
-      assert.ok(ours.bytes.length > 0);
+      assert.ok(ours.bytes.length > 0, 'expected ours.bytes.length > 0');
     });
   }
 });
