@@ -8,11 +8,14 @@ const UNLIMITED_SEND = 256 * 1024;
 
 /**
  * The most data one PDV may carry so that a P-DATA-TF holding one PDV stays within the peer's
- * Maximum Length Received, which bounds the PDU's variable field (PS3.8 D.1.1, 9.3.5).
+ * Maximum Length Received, which bounds the PDU's variable field (PS3.8 D.1.1, 9.3.5). Rounded
+ * down to an even number: DCMTK refuses odd data set fragments ("Odd Fragment Length"), and a
+ * peer may announce an odd maximum.
  */
 export function maxPdvData(peerMaxLength: number): number {
   const limit = peerMaxLength === 0 ? UNLIMITED_SEND : peerMaxLength;
-  return Math.max(1, limit - PDV_OVERHEAD);
+  const room = limit - PDV_OVERHEAD;
+  return Math.max(2, room - (room % 2));
 }
 
 /** Splits a command set into PDVs (PS3.7 E.2: command fragments, the last one flagged). */

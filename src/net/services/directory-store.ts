@@ -31,11 +31,17 @@ export interface StoredFile {
 export function directoryStore(options: DirectoryStoreOptions): StoreHandler {
   return async (request: StoreRequest): Promise<StoreSink> => {
     const { command, association, transferSyntaxUid } = request;
+    // The sender is the peer: the calling AE of a C-STORE we accepted, the called AE of the
+    // association we requested when the objects arrive as C-GET sub-operations.
+    const sourceAeTitle =
+      association.negotiated.side === 'requestor'
+        ? association.calledAeTitle
+        : association.callingAeTitle;
     const writer = await Part10Writer.create(options.directory, {
       sopClassUid: command.affectedSopClassUid,
       sopInstanceUid: command.affectedSopInstanceUid,
       transferSyntaxUid,
-      sourceAeTitle: association.callingAeTitle,
+      sourceAeTitle,
     });
     const path = join(options.directory, `${safeFileName(command.affectedSopInstanceUid)}.dcm`);
     return {
@@ -49,7 +55,7 @@ export function directoryStore(options: DirectoryStoreOptions): StoreHandler {
           size: writer.size,
           sopInstanceUid: command.affectedSopInstanceUid,
           transferSyntaxUid,
-          callingAeTitle: association.callingAeTitle,
+          callingAeTitle: sourceAeTitle,
           parseError: 'error' in header ? header.error.message : undefined,
         });
         return { status: Status.Success };

@@ -55,6 +55,12 @@ export class ScpAssociation {
 
   command(event: CommandEvent): void {
     const { command, contextId, hasDataset } = event;
+    // PS3.8 9.3.5.1: a PDV names a presentation context that was accepted. Answering on another
+    // one would be a protocol error of our own; the peer is broken, so the association ends.
+    if (!this.info.negotiated.contexts.has(contextId)) {
+      this.connection.abort(`${command.kind} on presentation context ${contextId}, never accepted`);
+      return;
+    }
     switch (command.kind) {
       case 'C-ECHO-RQ':
         void this.echo(contextId, command);

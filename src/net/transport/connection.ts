@@ -192,16 +192,29 @@ export class DicomConnection {
     return sent;
   }
 
-  /** A-RELEASE request; the ending is reported through the handler. */
+  /**
+   * A-RELEASE request, once pending messages are sent; the ending is reported through the
+   * handler: 'released' only when the A-RELEASE-RP arrives (AR-3), so a peer that aborts or
+   * drops the connection meanwhile is reported as such. Ignored unless associated (Sta6).
+   */
   release(): void {
-    this.ending ??= { kind: 'released' };
-    void this.sending.then(() => this.perform(this.association.requestRelease()));
+    void this.sending.then(() => {
+      if (this.association.state === 'Sta6') this.perform(this.association.requestRelease());
+    });
   }
 
-  /** A-RELEASE response, when the handler chose to answer the request itself. */
+  /**
+   * A-RELEASE response, once pending messages are sent. The peer may have aborted or broken the
+   * protocol meanwhile; then there is no release to answer (Evt14 is valid in Sta8, Sta9 and
+   * Sta12 only, and throwing here, in a promise callback, would take the process down).
+   */
   respondRelease(): void {
-    this.ending ??= { kind: 'released' };
-    void this.sending.then(() => this.perform(this.association.respondRelease()));
+    void this.sending.then(() => {
+      const state = this.association.state;
+      if (state !== 'Sta8' && state !== 'Sta9' && state !== 'Sta12') return;
+      this.ending ??= { kind: 'released' };
+      this.perform(this.association.respondRelease());
+    });
   }
 
   /** A-ABORT (or a plain close before association), then close. Safe to call at any time. */

@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { formatStatus } from '../../net/dimse/status.js';
+import { DicomClient } from '../../net/services/client.js';
+import { verificationContext } from '../../net/services/query-models.js';
+import { describeStatus } from '../../net/services/status-text.js';
+import {
+  addScuOptions,
+  clientOptions,
+  formatPeer,
+  parsePeer,
+  scuFailure,
+  type PeerAddress,
+  type ScuCliOptions,
+} from '../net-options.js';
+
+export function registerEcho(root: Command): void {
+  addScuOptions(
+    root
+      .command('echo')
+      .description('check that a DICOM peer answers (C-ECHO), like DCMTK echoscu')
+      .argument('<peer>', 'the peer, AET@HOST:PORT', parsePeer),
+  ).action(async (peer: PeerAddress, options: ScuCliOptions) => {
+    await echo(peer, options);
+  });
+}
+
+async function echo(peer: PeerAddress, options: ScuCliOptions): Promise<void> {
+  const started = performance.now();
+  try {
+    const client = await DicomClient.connect({
+      ...clientOptions(peer, options),
+      contexts: [verificationContext()],
+    });
+    try {
+      const { status } = await client.echo();
+      const ms = Math.round(performance.now() - started);
+      process.stdout.write(
+        `C-ECHO ${formatPeer(peer)}: ${describeStatus(status, 'C-ECHO')} (${formatStatus(status)}) in ${ms} ms\n`,
+      );
+    } finally {
+      await client.release().catch(() => client.abort());
+    }
+  } catch (error) {
+    throw scuFailure('echo', error);
+  }
+}
