@@ -1,0 +1,176 @@
+/**
+ * Series completion. A series is complete after a quiet period with no new instance, or as soon
+ * as it holds the number of instances announced for it. The state is in series_completion, so it
+ * survives restarts and is shared by every receiver on the database.
+ *
+ * Exactly once per (series, version): completeSeries is a conditional UPDATE (state open, same
+ * version) whose affected-row count decides who fires; the loser of a race sees 0 rows. The
+ * `series-complete` job is enqueued in the same transaction, with job_key
+ * `series-complete:<uid>:<version>` as a second guard. An instance arriving after completion
+ * opens version + 1 (indexInstance), which completes and fires again: an amended series.
+ */
+import type { Executor } from '../database.js';
+import type { CompletionState } from '../schema.js';
+import { enqueue } from './jobs.js';
+
+export interface SeriesCompletion {
+  readonly seriesInstanceUid: string;
+  readonly version: number;
+  readonly state: CompletionState;
+  readonly instanceCount: number;
+  readonly expectedCount: number | null;
+  readonly firstReceivedAt: number;
+  readonly lastReceivedAt: number;
+  readonly completedAt: number | null;
+}
+
+const COLUMNS = [
+  'series_instance_uid',
+  'version',
+  'state',
+  'instance_count',
+  'expected_count',
+  'first_received_at',
+  'last_received_at',
+  'completed_at',
+] as const;
+
+function toCompletion(row: {
+  series_instance_uid: string;
+  version: number;
+  state: CompletionState;
+  instance_count: number;
+  expected_count: number | null;
+  first_received_at: number;
+  last_received_at: number;
+  completed_at: number | null;
+}): SeriesCompletion {
+  return {
+    seriesInstanceUid: row.series_instance_uid,
+    version: row.version,
+    state: row.state,
+    instanceCount: row.instance_count,
+    expectedCount: row.expected_count,
+    firstReceivedAt: row.first_received_at,
+    lastReceivedAt: row.last_received_at,
+    completedAt: row.completed_at,
+  };
+}
+
+export async function getCompletion(
+  ex: Executor,
+  seriesUid: string,
+): Promise<SeriesCompletion | undefined> {
+  const row = await ex
+    .selectFrom('series_completion')
+    .select(COLUMNS)
+    .where('series_instance_uid', '=', seriesUid)
+    .executeTakeFirst();
+  return row && toCompletion(row);
+}
+
+/**
+ * Open series that are due: quiet since `now - quietSeconds`, or holding their expected count.
+ * Oldest first, at most `limit`. Reads only the partial index of open series.
+ */
+export async function dueSeries(
+  ex: Executor,
+  now: number,
+  quietSeconds: number,
+  limit = 100,
+): Promise<SeriesCompletion[]> {
+  const quietBefore = now - quietSeconds * 1000;
+  const rows = await ex
+    .selectFrom('series_completion')
+    .select(COLUMNS)
+    .where('state', '=', 'open')
+    .where((eb) =>
+      eb.or([
+        eb('last_received_at', '<=', quietBefore),
+        eb.and([
+          eb('expected_count', 'is not', null),
+          eb('instance_count', '>=', eb.ref('expected_count')),
+        ]),
+      ]),
+    )
+    .orderBy('last_received_at')
+    .orderBy('series_instance_uid')
+    .limit(limit)
+    .execute();
+  return rows.map(toCompletion);
+}
+
+export interface CompleteOptions {
+  /**
+   * Complete only if still quiet: no instance received after this time, unless the expected
+   * count is reached (guards against an instance that arrived after dueSeries looked).
+   */
+  readonly quietBefore?: number | undefined;
+  /** The queue of the series-complete job; default 'series-complete'. */
+  readonly queue?: string | undefined;
+}
+
+/**
+ * Marks (series, version) complete if it is still open at that version, and enqueues its
+ * `series-complete` job in `tx`. Returns fired: true for exactly one caller per (series,
+ * version), however many receivers race.
+ */
+export async function completeSeries(
+  tx: Executor,
+  seriesUid: string,
+  version: number,
+  now: number,
+  options: CompleteOptions = {},
+): Promise<{ fired: boolean; jobId?: number }> {
+  const { quietBefore } = options;
+  const result = await tx
+    .updateTable('series_completion')
+    .set({ state: 'complete', completed_at: now })
+    .where('series_instance_uid', '=', seriesUid)
+    .where('version', '=', version)
+    .where('state', '=', 'open')
+    .$if(quietBefore !== undefined, (qb) =>
+      qb.where((eb) =>
+        eb.or([
+          eb('last_received_at', '<=', quietBefore ?? 0),
+          eb.and([
+            eb('expected_count', 'is not', null),
+            eb('instance_count', '>=', eb.ref('expected_count')),
+          ]),
+        ]),
+      ),
+    )
+    .returning(['instance_count', 'first_received_at', 'last_received_at'])
+    .executeTakeFirst();
+  if (!result) return { fired: false };
+
+  const series = await tx
+    .selectFrom('series')
+    .innerJoin('studies', 'studies.id', 'series.study_ref')
+    .innerJoin('patients', 'patients.id', 'studies.patient_ref')
+    .select(['studies.study_instance_uid', 'patients.patient_id', 'series.modality'])
+    .where('series.series_instance_uid', '=', seriesUid)
+    .executeTakeFirst();
+  const job = await enqueue(
+    tx,
+    {
+      queue: options.queue ?? 'series-complete',
+      kind: 'series-complete',
+      payload: {
+        seriesInstanceUid: seriesUid,
+        studyInstanceUid: series?.study_instance_uid ?? null,
+        patientId: series?.patient_id ?? null,
+        modality: series?.modality ?? null,
+        version,
+        amended: version > 1,
+        instanceCount: result.instance_count,
+        firstReceivedAt: result.first_received_at,
+        lastReceivedAt: result.last_received_at,
+      },
+      jobKey: `series-complete:${seriesUid}:${version}`,
+      seriesInstanceUid: seriesUid,
+    },
+    now,
+  );
+  return { fired: true, jobId: job.id };
+}

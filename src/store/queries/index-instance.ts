@@ -1,0 +1,422 @@
+/**
+ * Indexing one received instance: patient, study and series upserts, the instance row under the
+ * duplicate policy, series completion bookkeeping and the `stored` event, all in the caller's
+ * transaction (the receiver answers C-STORE only after it commits).
+ *
+ * Concurrency (several receivers on one PostgreSQL database):
+ * - A transaction-scoped advisory lock on the SOP Instance UID serializes everything done about
+ *   one UID, so the duplicate policies need no retry loop. (SQLite: BEGIN IMMEDIATE already
+ *   serializes writers.)
+ * - The series upsert locks the series row, so two instances of one series are recorded one
+ *   after the other; series_completion is then read FOR UPDATE, so a concurrent completeSeries
+ *   either commits first (and this instance opens a new version: amended) or waits for us.
+ * - Rows are always locked in the order patient, study, series, completion: no deadlock.
+ * Each step is an indexed point lookup or insert: no statement's cost grows with the table.
+ */
+import { sql } from 'kysely';
+import { dialectOf, type Executor } from '../database.js';
+import { StoreError } from '../errors.js';
+import { enqueue } from './jobs.js';
+import { stripNul, stripNulOrNull, toJson } from './json.js';
+
+export const DUPLICATE_POLICIES = ['keep-first', 'replace', 'keep-both'] as const;
+/**
+ * What to do when a SOP Instance UID is already indexed:
+ * - keep-first: the new copy is not indexed (the caller deletes its file unless it is the same);
+ * - replace: the row now describes the new copy (the caller deletes the old file if elsewhere);
+ * - keep-both: both rows stay, the new one with the next copy_number.
+ */
+export type DuplicatePolicy = (typeof DUPLICATE_POLICIES)[number];
+
+export type IndexOutcome = 'inserted' | 'duplicate-kept-first' | 'replaced' | 'kept-both';
+
+/** One instance to index: the main attributes, where its file is and how it arrived. */
+export interface InstanceRecord {
+  readonly patientId: string;
+  readonly issuerOfPatientId?: string | null | undefined;
+  readonly patientName?: string | null | undefined;
+  readonly patientBirthDate?: string | null | undefined;
+  readonly patientSex?: string | null | undefined;
+
+  readonly studyInstanceUid: string;
+  readonly studyDate?: string | null | undefined;
+  readonly studyTime?: string | null | undefined;
+  readonly accessionNumber?: string | null | undefined;
+  readonly studyId?: string | null | undefined;
+  readonly studyDescription?: string | null | undefined;
+  readonly referringPhysicianName?: string | null | undefined;
+
+  readonly seriesInstanceUid: string;
+  readonly modality?: string | null | undefined;
+  readonly seriesNumber?: number | null | undefined;
+  readonly seriesDescription?: string | null | undefined;
+  readonly bodyPartExamined?: string | null | undefined;
+  readonly seriesDate?: string | null | undefined;
+  readonly seriesTime?: string | null | undefined;
+  readonly stationName?: string | null | undefined;
+  readonly manufacturer?: string | null | undefined;
+  readonly manufacturerModelName?: string | null | undefined;
+  readonly deviceSerialNumber?: string | null | undefined;
+  readonly institutionName?: string | null | undefined;
+  /** Instances the series will have, when the header or the PACS says (completion by count). */
+  readonly expectedInstances?: number | null | undefined;
+
+  readonly sopInstanceUid: string;
+  readonly sopClassUid: string;
+  readonly instanceNumber?: number | null | undefined;
+  readonly transferSyntaxUid: string;
+  readonly callingAe: string;
+  /** When the store finished (ms since the epoch). */
+  readonly receivedAt: number;
+  readonly path: string;
+  readonly sizeBytes: number;
+  /** The header as a DICOM JSON model object (toDicomJson). */
+  readonly header: unknown;
+}
+
+export interface IndexResult {
+  readonly outcome: IndexOutcome;
+  /** The instance row: the new one, the replaced one, or (keep-first) the one kept. */
+  readonly instanceId: number;
+  readonly copyNumber: number;
+  /** The series version this instance belongs to (unchanged for a duplicate kept first). */
+  readonly seriesVersion: number;
+  /** True when this instance reopened a completed series as a new version. */
+  readonly amended: boolean;
+  /** replaced: the file the row pointed to before; duplicate-kept-first: the file kept. */
+  readonly previousPath?: string;
+  /** The `stored` event, when one was enqueued. */
+  readonly storedJobId?: number;
+}
+
+export interface IndexOptions {
+  /** Time of the index rows; default record.receivedAt. */
+  readonly now?: number | undefined;
+  /** The queue of the `stored` event (default 'stored'); false for none. */
+  readonly storedQueue?: string | false | undefined;
+}
+
+/** The advisory-lock namespace of SOP Instance UIDs ('NIFI'); the key is hashtext(uid). */
+const SOP_LOCK_NAMESPACE = 0x4e494649;
+
+function requireText(value: string, name: string): string {
+  const text = stripNul(value).trim();
+  if (text === '') throw new StoreError('BAD_RECORD', `instance record has no ${name}`);
+  return text;
+}
+
+function requireCount(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new StoreError('BAD_RECORD', `instance record ${name} ${value} is not a count`);
+  }
+  return value;
+}
+
+function intOrNull(value: number | null | undefined): number | null {
+  return value != null && Number.isSafeInteger(value) && Math.abs(value) <= 0x7fffffff
+    ? value
+    : null;
+}
+
+/**
+ * Indexes one instance in `tx` (a transaction: Db.transaction) under `policy`. Throws
+ * StoreError BAD_RECORD for a record without its UIDs; database errors propagate (the caller's
+ * transaction rolls back and the store is answered with a failure status).
+ */
+export async function indexInstance(
+  tx: Executor,
+  record: InstanceRecord,
+  policy: DuplicatePolicy,
+  options: IndexOptions = {},
+): Promise<IndexResult> {
+  const sopUid = requireText(record.sopInstanceUid, 'SOP Instance UID');
+  const seriesUid = requireText(record.seriesInstanceUid, 'Series Instance UID');
+  const studyUid = requireText(record.studyInstanceUid, 'Study Instance UID');
+  const sopClassUid = requireText(record.sopClassUid, 'SOP Class UID');
+  const sizeBytes = requireCount(record.sizeBytes, 'size');
+  const receivedAt = requireCount(record.receivedAt, 'receive time');
+  const now = options.now ?? receivedAt;
+  const isPostgres = dialectOf(tx) === 'postgres';
+
+  if (isPostgres) {
+    await sql`select pg_advisory_xact_lock(${SOP_LOCK_NAMESPACE}, hashtext(${sopUid}))`.execute(tx);
+  }
+
+  const existing = await tx
+    .selectFrom('instances')
+    .select(['id', 'copy_number', 'path', 'series_ref'])
+    .where('sop_instance_uid', '=', sopUid)
+    .orderBy('copy_number', 'desc')
+    .execute();
+  const first = existing.find((e) => e.copy_number === 0);
+  if (first !== undefined && policy === 'keep-first') {
+    // Nothing changes: not the index, not completion, no event.
+    return {
+      outcome: 'duplicate-kept-first',
+      instanceId: first.id,
+      copyNumber: 0,
+      seriesVersion: await currentVersion(tx, seriesUid),
+      amended: false,
+      previousPath: first.path,
+    };
+  }
+
+  // Patient, study, series: insert, or refresh the attributes the new instance has
+  // (COALESCE: an instance without a value does not blank the one already known).
+  const patient = await tx
+    .insertInto('patients')
+    .values({
+      patient_id: stripNul(record.patientId).trim(),
+      issuer_of_patient_id: stripNul(record.issuerOfPatientId ?? '').trim(),
+      patient_name: stripNulOrNull(record.patientName),
+      patient_birth_date: stripNulOrNull(record.patientBirthDate),
+      patient_sex: stripNulOrNull(record.patientSex),
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) =>
+      oc.columns(['patient_id', 'issuer_of_patient_id']).doUpdateSet((eb) => ({
+        patient_name: eb.fn.coalesce('excluded.patient_name', 'patients.patient_name'),
+        patient_birth_date: eb.fn.coalesce(
+          'excluded.patient_birth_date',
+          'patients.patient_birth_date',
+        ),
+        patient_sex: eb.fn.coalesce('excluded.patient_sex', 'patients.patient_sex'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .returning('id')
+    .executeTakeFirstOrThrow();
+
+  const study = await tx
+    .insertInto('studies')
+    .values({
+      study_instance_uid: studyUid,
+      patient_ref: patient.id,
+      study_date: stripNulOrNull(record.studyDate),
+      study_time: stripNulOrNull(record.studyTime),
+      accession_number: stripNulOrNull(record.accessionNumber),
+      study_id: stripNulOrNull(record.studyId),
+      study_description: stripNulOrNull(record.studyDescription),
+      referring_physician_name: stripNulOrNull(record.referringPhysicianName),
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) =>
+      oc.column('study_instance_uid').doUpdateSet((eb) => ({
+        study_date: eb.fn.coalesce('excluded.study_date', 'studies.study_date'),
+        study_time: eb.fn.coalesce('excluded.study_time', 'studies.study_time'),
+        accession_number: eb.fn.coalesce('excluded.accession_number', 'studies.accession_number'),
+        study_id: eb.fn.coalesce('excluded.study_id', 'studies.study_id'),
+        study_description: eb.fn.coalesce(
+          'excluded.study_description',
+          'studies.study_description',
+        ),
+        referring_physician_name: eb.fn.coalesce(
+          'excluded.referring_physician_name',
+          'studies.referring_physician_name',
+        ),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .returning('id')
+    .executeTakeFirstOrThrow();
+
+  const series = await tx
+    .insertInto('series')
+    .values({
+      series_instance_uid: seriesUid,
+      study_ref: study.id,
+      modality: stripNulOrNull(record.modality),
+      series_number: intOrNull(record.seriesNumber),
+      series_description: stripNulOrNull(record.seriesDescription),
+      body_part_examined: stripNulOrNull(record.bodyPartExamined),
+      series_date: stripNulOrNull(record.seriesDate),
+      series_time: stripNulOrNull(record.seriesTime),
+      station_name: stripNulOrNull(record.stationName),
+      manufacturer: stripNulOrNull(record.manufacturer),
+      manufacturer_model_name: stripNulOrNull(record.manufacturerModelName),
+      device_serial_number: stripNulOrNull(record.deviceSerialNumber),
+      institution_name: stripNulOrNull(record.institutionName),
+      created_at: now,
+      updated_at: now,
+      purged_at: null,
+    })
+    .onConflict((oc) =>
+      oc.column('series_instance_uid').doUpdateSet((eb) => ({
+        modality: eb.fn.coalesce('excluded.modality', 'series.modality'),
+        series_number: eb.fn.coalesce('excluded.series_number', 'series.series_number'),
+        series_description: eb.fn.coalesce(
+          'excluded.series_description',
+          'series.series_description',
+        ),
+        body_part_examined: eb.fn.coalesce(
+          'excluded.body_part_examined',
+          'series.body_part_examined',
+        ),
+        series_date: eb.fn.coalesce('excluded.series_date', 'series.series_date'),
+        series_time: eb.fn.coalesce('excluded.series_time', 'series.series_time'),
+        station_name: eb.fn.coalesce('excluded.station_name', 'series.station_name'),
+        manufacturer: eb.fn.coalesce('excluded.manufacturer', 'series.manufacturer'),
+        manufacturer_model_name: eb.fn.coalesce(
+          'excluded.manufacturer_model_name',
+          'series.manufacturer_model_name',
+        ),
+        device_serial_number: eb.fn.coalesce(
+          'excluded.device_serial_number',
+          'series.device_serial_number',
+        ),
+        institution_name: eb.fn.coalesce('excluded.institution_name', 'series.institution_name'),
+        updated_at: eb.ref('excluded.updated_at'),
+        // New files arrived: the series has data on disk again.
+        purged_at: null,
+      })),
+    )
+    .returning('id')
+    .executeTakeFirstOrThrow();
+
+  // The instance row, under the duplicate policy.
+  const row = {
+    series_ref: series.id,
+    sop_class_uid: sopClassUid,
+    instance_number: intOrNull(record.instanceNumber),
+    transfer_syntax_uid: stripNul(record.transferSyntaxUid),
+    calling_ae: stripNul(record.callingAe),
+    received_at: receivedAt,
+    path: stripNul(record.path),
+    size_bytes: sizeBytes,
+    header_json: toJson(record.header ?? {}),
+    purged_at: null,
+  };
+  let outcome: IndexOutcome;
+  let instanceId: number;
+  let copyNumber = 0;
+  let previousPath: string | undefined;
+  let countDelta = 1;
+
+  if (first === undefined) {
+    outcome = 'inserted';
+    instanceId = (
+      await tx
+        .insertInto('instances')
+        .values({ ...row, sop_instance_uid: sopUid, copy_number: 0 })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
+  } else if (policy === 'replace') {
+    outcome = 'replaced';
+    instanceId = first.id;
+    previousPath = first.path;
+    if (first.series_ref === series.id) countDelta = 0;
+    await tx.updateTable('instances').set(row).where('id', '=', first.id).execute();
+  } else {
+    outcome = 'kept-both';
+    copyNumber = (existing[0]?.copy_number ?? 0) + 1;
+    instanceId = (
+      await tx
+        .insertInto('instances')
+        .values({ ...row, sop_instance_uid: sopUid, copy_number: copyNumber })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
+  }
+
+  const { version, amended } = await recordArrival(tx, isPostgres, {
+    seriesUid,
+    receivedAt,
+    countDelta,
+    expected: intOrNull(record.expectedInstances),
+  });
+
+  let storedJobId: number | undefined;
+  if (options.storedQueue !== false) {
+    const job = await enqueue(
+      tx,
+      {
+        queue: options.storedQueue ?? 'stored',
+        kind: 'stored',
+        payload: {
+          sopInstanceUid: sopUid,
+          seriesInstanceUid: seriesUid,
+          studyInstanceUid: studyUid,
+          instanceId,
+          copyNumber,
+          path: row.path,
+          outcome,
+          seriesVersion: version,
+        },
+        seriesInstanceUid: seriesUid,
+      },
+      now,
+    );
+    storedJobId = job.id;
+  }
+
+  return {
+    outcome,
+    instanceId,
+    copyNumber,
+    seriesVersion: version,
+    amended,
+    ...(previousPath !== undefined && { previousPath }),
+    ...(storedJobId !== undefined && { storedJobId }),
+  };
+}
+
+async function currentVersion(tx: Executor, seriesUid: string): Promise<number> {
+  const row = await tx
+    .selectFrom('series_completion')
+    .select('version')
+    .where('series_instance_uid', '=', seriesUid)
+    .executeTakeFirst();
+  return row?.version ?? 1;
+}
+
+/**
+ * Counts an arrival in series_completion: a new series opens version 1; a completed one opens
+ * the next version (amended); an open one just counts and moves its quiet timer.
+ */
+async function recordArrival(
+  tx: Executor,
+  isPostgres: boolean,
+  arrival: { seriesUid: string; receivedAt: number; countDelta: number; expected: number | null },
+): Promise<{ version: number; amended: boolean }> {
+  const { seriesUid, receivedAt, countDelta, expected } = arrival;
+  const current = await tx
+    .selectFrom('series_completion')
+    .select(['version', 'state', 'instance_count', 'expected_count', 'last_received_at'])
+    .where('series_instance_uid', '=', seriesUid)
+    .$if(isPostgres, (qb) => qb.forUpdate())
+    .executeTakeFirst();
+  if (!current) {
+    await tx
+      .insertInto('series_completion')
+      .values({
+        series_instance_uid: seriesUid,
+        version: 1,
+        state: 'open',
+        instance_count: countDelta,
+        expected_count: expected,
+        first_received_at: receivedAt,
+        last_received_at: receivedAt,
+        completed_at: null,
+      })
+      .execute();
+    return { version: 1, amended: false };
+  }
+  const amended = current.state === 'complete';
+  const version = amended ? current.version + 1 : current.version;
+  await tx
+    .updateTable('series_completion')
+    .set({
+      version,
+      state: 'open',
+      instance_count: current.instance_count + countDelta,
+      expected_count: expected ?? current.expected_count,
+      last_received_at: Math.max(receivedAt, current.last_received_at),
+      completed_at: null,
+    })
+    .where('series_instance_uid', '=', seriesUid)
+    .execute();
+  return { version, amended };
+}

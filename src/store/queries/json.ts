@@ -1,0 +1,28 @@
+/**
+ * JSON in and out of the database. PostgreSQL rejects U+0000 in text and jsonb, and DICOM text
+ * from broken writers sometimes carries NUL padding, so every string is written without it (on
+ * both dialects, so they hold the same data).
+ */
+
+/** Removes U+0000 (PostgreSQL cannot store it in text or jsonb). */
+export function stripNul(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
+}
+
+export function stripNulOrNull(text: string | null | undefined): string | null {
+  return text == null ? null : stripNul(text);
+}
+
+/** JSON text for a JSON column; strings lose U+0000 (see above). */
+export function toJson(value: unknown): string {
+  const text = JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'string' ? stripNul(v) : v,
+  );
+  // JSON.stringify(undefined) is undefined: store null rather than fail on a NOT NULL column.
+  return text ?? 'null';
+}
+
+/** A JSON column as read: parsed by pg (jsonb), text from SQLite. */
+export function fromJson(value: unknown): unknown {
+  return typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+}

@@ -1,0 +1,102 @@
+/**
+ * Retention: which series may lose their files, and recording that they did. The original
+ * deleted processed series nightly from an in-memory list (every other one, by a bug) and never
+ * again once a series had been deleted; here the state is in the index.
+ *
+ * A series is purgeable when it is complete, completed before the cut-off, not yet purged, and
+ * every job about it is done (a pending, running, failed or dead job keeps its files: a dead
+ * job waits for an operator, who may want to re-run it). Protocol for the caller:
+ *   1. purgeableSeries -> candidates;
+ *   2. per candidate, in a transaction: markPurged(tx, uid, version) -> the paths, or nothing
+ *      when the series changed meanwhile (a new instance reopened it);
+ *   3. after the commit, delete those files. A crash between 2 and 3 leaves files the index
+ *      calls purged: the caller journals the paths first, or sweeps the storage root.
+ * A new instance in a purged series clears the series' purged_at and opens a new version, so it
+ * is processed and purged again in turn.
+ */
+import type { Executor } from '../database.js';
+import { dialectOf } from '../database.js';
+
+export interface PurgeCandidate {
+  readonly seriesInstanceUid: string;
+  readonly version: number;
+  readonly completedAt: number;
+}
+
+export async function purgeableSeries(
+  ex: Executor,
+  completedBefore: number,
+  limit = 100,
+): Promise<PurgeCandidate[]> {
+  const rows = await ex
+    .selectFrom('series_completion as c')
+    .innerJoin('series as se', 'se.series_instance_uid', 'c.series_instance_uid')
+    .select(['c.series_instance_uid', 'c.version', 'c.completed_at'])
+    .where('c.state', '=', 'complete')
+    .where('c.completed_at', '<=', completedBefore)
+    .where('se.purged_at', 'is', null)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('jobs as j')
+            .select('j.id')
+            .whereRef('j.series_instance_uid', '=', 'c.series_instance_uid')
+            .where('j.state', '<>', 'done'),
+        ),
+      ),
+    )
+    .orderBy('c.completed_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    seriesInstanceUid: r.series_instance_uid,
+    version: r.version,
+    completedAt: r.completed_at ?? 0,
+  }));
+}
+
+/**
+ * Marks the files of (series, version) purged, if the series is still complete at that version
+ * and all its jobs are done. Returns the paths to delete (after the commit), or purged: false.
+ */
+export async function markPurged(
+  tx: Executor,
+  seriesUid: string,
+  version: number,
+  now: number,
+): Promise<{ purged: boolean; paths: string[] }> {
+  const completion = await tx
+    .selectFrom('series_completion')
+    .select('version')
+    .where('series_instance_uid', '=', seriesUid)
+    .where('version', '=', version)
+    .where('state', '=', 'complete')
+    .$if(dialectOf(tx) === 'postgres', (qb) => qb.forUpdate())
+    .executeTakeFirst();
+  if (!completion) return { purged: false, paths: [] };
+  const unfinished = await tx
+    .selectFrom('jobs')
+    .select('id')
+    .where('series_instance_uid', '=', seriesUid)
+    .where('state', '<>', 'done')
+    .limit(1)
+    .executeTakeFirst();
+  if (unfinished) return { purged: false, paths: [] };
+  const series = await tx
+    .updateTable('series')
+    .set({ purged_at: now })
+    .where('series_instance_uid', '=', seriesUid)
+    .where('purged_at', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  if (!series) return { purged: false, paths: [] };
+  const rows = await tx
+    .updateTable('instances')
+    .set({ purged_at: now })
+    .where('series_ref', '=', series.id)
+    .where('purged_at', 'is', null)
+    .returning('path')
+    .execute();
+  return { purged: true, paths: rows.map((r) => r.path).sort() };
+}
