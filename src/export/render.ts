@@ -90,11 +90,6 @@ export function modalityFunction(transform: ModalityTransform | undefined): (v: 
   return (v) => lookup(lut, v);
 }
 
-/** Output range ends: MONOCHROME1 runs from white to black (C.7.6.3.1.2). */
-function outputRange(bits: OutputBits, inverted: boolean): { low: number; high: number } {
-  const max = bits === 8 ? 0xff : 0xffff;
-  return inverted ? { low: max, high: 0 } : { low: 0, high: max };
-}
 
 /**
  * The VOI stage as a function of a modality value, producing an output value between low and
@@ -148,7 +143,11 @@ function renderGrey(
   options: RenderOptions,
   inverted: boolean,
 ): RenderResult {
-  const { low, high } = outputRange(options.bits, inverted);
+  // MONOCHROME1 runs from white to black (C.7.6.3.1.2): the output range is walked backwards,
+  // as DCMTK does, so 8-bit output matches dcm2pnm value for value.
+  const max = options.bits === 8 ? 0xff : 0xffff;
+  const low = inverted ? max : 0;
+  const high = inverted ? 0 : max;
   const modality = modalityFunction(attrs.modality);
   const count = values.length;
   let smin = Infinity;
