@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDump } from './commands/dump.js';
 import { registerEcho } from './commands/echo.js';
+import { normalizeExportArgs, registerExport } from './commands/export.js';
 import { registerFind } from './commands/find.js';
 import { registerGet } from './commands/get.js';
 import { registerMove } from './commands/move.js';
@@ -27,6 +28,7 @@ function program(): Command {
   registerFind(root);
   registerMove(root);
   registerGet(root);
+  registerExport(root);
   return root;
 }
 
@@ -38,7 +40,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    await root.parseAsync(argv, { from: 'user' });
+    const args = argv[0] === 'export' ? normalizeExportArgs(argv) : argv;
+    await root.parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -90,7 +90,6 @@ export function modalityFunction(transform: ModalityTransform | undefined): (v: 
   return (v) => lookup(lut, v);
 }
 
-
 /**
  * The VOI stage as a function of a modality value, producing an output value between low and
  * high (already truncated to an integer).
