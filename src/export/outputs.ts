@@ -19,7 +19,10 @@ export type ColumnChoice =
   | {
       readonly kind: 'featureset';
       readonly tags: ReadonlySet<Tag>;
-      /** The featureset's attribute column names (always present, even if every row lacks them). */
+      /**
+       * Columns always written, even if every row lacks them: the featureset's public attributes
+       * that the header filter lets through (no PHI without --phi).
+       */
       readonly columns: readonly string[];
     };
 

@@ -8,7 +8,7 @@ import { LEVELS, type Level } from '../../export/layout.js';
 import type { ColumnChoice } from '../../export/outputs.js';
 import { progressWriter, type ProgressState } from '../../export/progress.js';
 import { isPhi } from '../../export/phi.js';
-import { lookupTag } from '../../dicom/index.js';
+import { isPrivateTag, lookupTag, type Tag } from '../../dicom/index.js';
 import { exportPng } from '../../export/run-png.js';
 import { CliError } from '../errors.js';
 
@@ -136,7 +136,10 @@ export function pseudonymKey(configFile: string | undefined): string {
   return key;
 }
 
-function columnChoice(mode: string): { choice: ColumnChoice; filter: HeaderFilter; phi: string[] } {
+function columnChoice(
+  mode: string,
+  phiAllowed: boolean,
+): { choice: ColumnChoice; filter: HeaderFilter; phi: string[] } {
   if (mode === 'all' || mode === 'public' || mode === 'common') {
     return {
       choice: { kind: mode },
@@ -165,15 +168,34 @@ function columnChoice(mode: string): { choice: ColumnChoice; filter: HeaderFilte
     return isPhi(tag, entry?.vr ?? 'UN', entry?.keyword ?? '');
   });
   return {
-    choice: { kind: 'featureset', tags: parsed.tags, columns: [...parsed.names.values()] },
+    choice: {
+      kind: 'featureset',
+      tags: parsed.tags,
+      columns: featuresetColumns(parsed.tags, phiAllowed),
+    },
     filter: { privateAttributes: true, phi: false, only: parsed.tags },
     phi: phi.map(([, name]) => name),
   };
 }
 
+/**
+ * The columns a featureset always gives (present or not in the files): its public attributes
+ * by keyword. Private ones are named after their creator, known only from the files.
+ */
+function featuresetColumns(tags: ReadonlySet<Tag>, phiAllowed: boolean): string[] {
+  const columns: string[] = [];
+  for (const tag of tags) {
+    const entry = lookupTag(tag);
+    if (isPrivateTag(tag) || entry === undefined || entry.keyword === '') continue;
+    if (!phiAllowed && isPhi(tag, entry.vr, entry.keyword)) continue;
+    columns.push(entry.keyword);
+  }
+  return columns;
+}
+
 async function png(inputs: string[], options: PngCommandOptions): Promise<number> {
   const key = pseudonymKey(options.config);
-  const { choice, filter, phi } = columnChoice(options.headers);
+  const { choice, filter, phi } = columnChoice(options.headers, options.phi);
   const headers: HeaderFilter = { ...filter, phi: options.phi };
   if (phi.length > 0 && !options.phi) {
     process.stderr.write(
