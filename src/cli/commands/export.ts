@@ -10,6 +10,7 @@ import { progressWriter, type ProgressState } from '../../export/progress.js';
 import { isPhi } from '../../export/phi.js';
 import { isPrivateTag, lookupTag, type Tag } from '../../dicom/index.js';
 import { exportPng } from '../../export/run-png.js';
+import { exportNifti } from '../../export/run-nifti.js';
 import { CliError } from '../errors.js';
 
 const KEY_PATH = ['export', 'pseudonymKey'];
@@ -97,6 +98,93 @@ export function registerExport(root: Command): void {
     .action(async (inputs: string[], options: PngCommandOptions) => {
       process.exitCode = await png(inputs, options);
     });
+  registerNifti(command);
+}
+
+function registerNifti(command: Command): void {
+  command
+    .command('nifti')
+    .description(
+      'DICOM series to NIfTI-1 volumes (.nii.gz, one per series) with metadata.csv, ' +
+        'mapping.csv and failures.csv; resumable like export png',
+    )
+    .argument('<input...>', 'DICOM files or folders (searched at every depth, any file name)')
+    .requiredOption('--out <dir>', 'output folder')
+    .option(
+      '--headers <mode>',
+      'metadata.csv columns (from the first slice): public or all (private too)',
+      'public',
+    )
+    .option('--phi', 'include PHI attributes in metadata.csv', false)
+    .option(
+      '--workers <n>',
+      'worker threads (default: one per core)',
+      integer('--workers', 0, 256),
+      availableParallelism(),
+    )
+    .option('--config <file>', 'configuration file (for export.pseudonymKey)')
+    .option('--no-progress', 'no progress bar')
+    .action(async (inputs: string[], options: NiftiCommandOptions) => {
+      process.exitCode = await nifti(inputs, options);
+    });
+}
+
+interface NiftiCommandOptions {
+  out: string;
+  headers: string;
+  phi: boolean;
+  workers: number;
+  config?: string;
+  progress: boolean;
+}
+
+async function nifti(inputs: string[], options: NiftiCommandOptions): Promise<number> {
+  const key = pseudonymKey(options.config);
+  if (options.headers !== 'public' && options.headers !== 'all') {
+    throw new CliError(`--headers must be public or all for NIfTI, not "${options.headers}"`);
+  }
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    if (abort.signal.aborted) return;
+    process.stderr.write('\nniffler export: stopping after the series in progress; run again to resume\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = options.progress ? progressWriter(process.stderr, () => performance.now()) : undefined;
+  let last: ProgressState | undefined;
+  try {
+    const summary = await exportNifti({
+      inputs,
+      outDir: options.out,
+      key,
+      headers: { privateAttributes: options.headers === 'all', phi: options.phi },
+      workers: options.workers,
+      signal: abort.signal,
+      onProgress:
+        progress === undefined
+          ? undefined
+          : (s) => {
+              last = s;
+              progress.update(s);
+            },
+    });
+    if (last !== undefined) progress?.finish(last);
+    process.stdout.write(
+      `niffler export nifti: ${summary.volumes} volumes, ${summary.failedSeries} series not ` +
+        `exported, ${summary.failedFiles} files unreadable` +
+        (summary.skippedSeries > 0 ? `, ${summary.skippedSeries} series done in an earlier run` : '') +
+        `; ${summary.total.series} volumes in all -> ${summary.files.metadata}, ` +
+        `${summary.files.mapping}, ${summary.files.failures}\n`,
+    );
+    return summary.interrupted ? 130 : 0;
+  } catch (error) {
+    if (error instanceof ExportError) throw new CliError(`${error.message} [${error.code}]`);
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 interface PngCommandOptions {
