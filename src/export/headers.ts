@@ -154,10 +154,11 @@ export function columnSortKey(name: string): string {
   return name
     .split('.')
     .map((part) => {
+      // A tag written as 8 hex digits first: item numbers are short (MAX_ITEMS).
+      if (/^[0-9A-F]{8}$/.test(part)) return `t${part}`;
       if (/^\d+$/.test(part)) return `i${part.padStart(6, '0')}`;
       const privateMatch = /^([0-9A-F]{4})xx([0-9A-F]{2})_(.*)$/.exec(part);
       if (privateMatch) return `t${privateMatch[1]}xx${privateMatch[2]}${privateMatch[3]}`;
-      if (/^[0-9A-F]{8}$/.test(part)) return `t${part}`;
       const tag = tagForKeyword(part);
       return tag === undefined ? `z${part}` : `t${hex8(tag)}`;
     })
