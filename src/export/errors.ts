@@ -9,7 +9,6 @@ export type ExportErrorCode =
   | 'BAD_OPTIONS' // an option value the exporter cannot use (bits, level, featureset file...)
   | 'RESUME_MISMATCH' // the output folder was started with other options or another key
   | 'NO_INPUT' // an input path that does not exist
-  | 'NOT_A_VOLUME' // a series that cannot be one NIfTI volume (NIfTI export, per series)
   | 'WORKER_FAILED'; // a worker thread died (a bug, or out of memory)
 
 export class ExportError extends Error {

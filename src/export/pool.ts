@@ -23,9 +23,20 @@ interface Slot {
   readonly pending: Map<number, Pending>;
 }
 
-function workerUrl(): URL {
-  // Under tsx (tests, benchmarks) this module is .ts and so is the worker; built, both are .js.
-  return new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+/**
+ * How to start a worker. Built, the worker is worker.js. Run from source (tests, benchmarks under
+ * tsx) it is worker.ts, and a worker thread does not get the parent's tsx loader (not even with
+ * `--import tsx` in its execArgv under the test runner): a two-line bootstrap registers tsx in
+ * the worker first. tsx is a dev dependency, present whenever the sources run.
+ */
+function newWorker(workerData: WorkerSetup): Worker {
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(new URL('./worker.js', import.meta.url), { workerData });
+  }
+  const source = new URL('./worker.ts', import.meta.url).href;
+  // A rejection here is an uncaught error in the worker: the pool sees its 'error' event.
+  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
 }
 
 export class WorkerPool {
@@ -49,7 +60,7 @@ export class WorkerPool {
   }
 
   private start(): Slot {
-    const worker = new Worker(workerUrl(), { workerData: this.setup });
+    const worker = newWorker(this.setup);
     const pending = new Map<number, Pending>();
     let markReady: () => void = () => {};
     let markFailed: (error: Error) => void = () => {};

@@ -12,7 +12,7 @@ import type { Lut } from './lut.js';
 import { lookup } from './lut.js';
 import type { ModalityTransform, RenderAttributes, VoiWindow } from './attributes.js';
 import { renderColour } from './colour.js';
-import { storedValues } from './stored.js';
+import { storedValues, type StoredValues } from './stored.js';
 
 export type OutputBits = 8 | 16;
 
@@ -136,7 +136,7 @@ export function minMaxWindow(min: number, max: number): VoiWindow {
 const TABLE_LIMIT = 1 << 20;
 
 function renderGrey(
-  values: Int32Array | Float64Array,
+  values: StoredValues,
   desc: PixelDescription,
   attrs: RenderAttributes,
   options: RenderOptions,
@@ -157,7 +157,7 @@ function renderGrey(
     if (v > smax) smax = v;
   }
   if (count === 0) smin = smax = 0;
-  const integer = values instanceof Int32Array && smax - smin < TABLE_LIMIT;
+  const integer = !(values instanceof Float64Array) && smax - smin < TABLE_LIMIT;
 
   // The modality values: a table over the stored range (with the values present marked, for
   // the min-max of a non-monotonic Modality LUT), or one per pixel.

@@ -15,7 +15,7 @@ import { headerColumns, type HeaderFilter } from '../headers.js';
 import type { Pseudonyms } from '../layout.js';
 import type { Pseudonymizer } from '../pseudonym.js';
 import { storedValues } from '../stored.js';
-import { encodeNiftiHeader, NIFTI_TYPES, type NiftiType } from './header.js';
+import { encodeNiftiHeader, type NiftiType } from './header.js';
 import { planVolume, type VolumePlan } from './geometry.js';
 import type { Slice } from './slices.js';
 
@@ -191,5 +191,3 @@ export async function exportNiftiSeries(
   }
   return { kind: 'done', output, row };
 }
-
-export { NIFTI_TYPES };
