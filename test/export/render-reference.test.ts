@@ -46,6 +46,8 @@ before(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'niffler-render-'));
 });
 after(async () => {
+  // dcm2pnm runs started ahead and not read (a filtered run) must end before the folder goes.
+  await Promise.all(prepared.values());
   await rm(work, { recursive: true, force: true });
 });
 
@@ -264,6 +266,37 @@ for (const [label, window, dcmtk] of [
     }
   });
 }
+
+describe('VOI LUT (PS3.3 C.11.2): value by value against dcm2pnm +Wl 1', { skip }, () => {
+  // The corpus files with a VOI LUT Sequence. JPEGLosslessP14SV1_1s_1f_u_16_16.dcm has one whose
+  // descriptor and data are empty: it is ignored, as DCMTK ignores it.
+  const files = grey.filter((row) => row.path === 'pydicom-data/vlut_04.dcm');
+  test('the file with a VOI LUT is in the reference set; an empty one is not read', () => {
+    assert.equal(files.length, 1);
+    const empty = grey.find(
+      (row) => row.path === 'pylibjpeg-data/JPEGLosslessSV1/JPEGLosslessP14SV1_1s_1f_u_16_16.dcm',
+    );
+    assert.ok(empty !== undefined, 'in the reference set');
+    assert.equal(load(empty).attrs.voiLut, undefined);
+  });
+  for (const row of files) {
+    for (const bits of [8, 16] as const) {
+      test(`${row.path}, ${bits}-bit`, async () => {
+        const { attrs, render } = load(row);
+        assert.ok(attrs.voiLut !== undefined, 'a VOI LUT is read');
+        const ours = render({ bits, window: 'file' }, { window: undefined });
+        assert.equal(ours.voi.kind, 'lut');
+        const reference =
+          (await dcm2pnm(row, bits, ['+Wl', '1'])) ??
+          (await dcm2pnmDecompressed(row, bits, ['+Wl', '1']));
+        assert.ok(reference !== undefined, 'dcm2pnm renders it');
+        const ref = await readPng(reference);
+        const { max, differing } = maxDifference(ours.image.data, ref.data);
+        assert.ok(max <= 1, `${differing} samples differ, by up to ${max}`);
+      });
+    }
+  }
+});
 
 describe('PNG encoding keeps every value', () => {
   test('16-bit grey, 8-bit grey and RGB read back as rendered', async () => {
