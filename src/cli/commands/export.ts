@@ -146,12 +146,16 @@ async function nifti(inputs: string[], options: NiftiCommandOptions): Promise<nu
   const abort = new AbortController();
   const onSignal = (): void => {
     if (abort.signal.aborted) return;
-    process.stderr.write('\nniffler export: stopping after the series in progress; run again to resume\n');
+    process.stderr.write(
+      '\nniffler export: stopping after the series in progress; run again to resume\n',
+    );
     abort.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const progress = options.progress ? progressWriter(process.stderr, () => performance.now()) : undefined;
+  const progress = options.progress
+    ? progressWriter(process.stderr, () => performance.now())
+    : undefined;
   let last: ProgressState | undefined;
   try {
     const summary = await exportNifti({
@@ -173,7 +177,9 @@ async function nifti(inputs: string[], options: NiftiCommandOptions): Promise<nu
     process.stdout.write(
       `niffler export nifti: ${summary.volumes} volumes, ${summary.failedSeries} series not ` +
         `exported, ${summary.failedFiles} files unreadable` +
-        (summary.skippedSeries > 0 ? `, ${summary.skippedSeries} series done in an earlier run` : '') +
+        (summary.skippedSeries > 0
+          ? `, ${summary.skippedSeries} series done in an earlier run`
+          : '') +
         `; ${summary.total.series} volumes in all -> ${summary.files.metadata}, ` +
         `${summary.files.mapping}, ${summary.files.failures}\n`,
     );
