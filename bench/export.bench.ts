@@ -6,7 +6,7 @@
 // We run the CLI with both cores (--workers 2) and with one (--workers 1, the per-core view).
 // Prints images/s and RATIO lines; writes bench/results/export.json.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,6 +153,24 @@ for (const [label, files, dir] of [
     `RATIO export-png-${key}-vs-dcm2pnm-two-at-a-time ${(ours2 / par).toFixed(2)} (target >= 1)`,
   );
 }
+// Memory: peak RSS of the whole CLI process (workers are threads, so included), for a tenth of
+// the CT files and for all of them. Bounded memory means the two are about the same.
+const peaks: Record<string, number> = {};
+for (const count of [200, 2000]) {
+  const subset = fresh(`subset-${count}`);
+  for (const file of ct.slice(0, count)) symlinkSync(file, path.join(subset, path.basename(file)));
+  const out = fresh(`memory-${count}`);
+  const timed = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%M', process.execPath, BIN, 'export', 'png', subset, '--out', out, '--no-progress'],
+    { env: ENV, encoding: 'utf8' },
+  );
+  const kb = Number(timed.stderr.trim().split('\n').pop());
+  peaks[count] = kb / 1024;
+  console.log(`peak RSS exporting ${count} CT files: ${(kb / 1024).toFixed(0)} MB`);
+}
+results['memory'] = { peakMb200: [peaks[200]!], peakMb2000: [peaks[2000]!] };
+
 console.log('');
 for (const line of ratios) console.log(line);
 mkdirSync(path.join(BENCH, 'results'), { recursive: true });

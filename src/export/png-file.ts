@@ -5,10 +5,11 @@
  * into place, so a PNG under its final name is always whole. Never throws for a bad file: the
  * result says why it failed.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseBuffer } from '../dicom/index.js';
+import type { ParseResult } from '../dicom/index.js';
 import { openPixelData, type CodecRegistry, type PixelSource } from '../dicom/pixels/index.js';
+import { readDicomFile } from '../io/dicom-file.js';
 import { renderAttributes } from './attributes.js';
 import { classifyReadError, classifyWriteError, type Failure } from './failures.js';
 import { headerColumns, type HeaderFilter } from './headers.js';
@@ -44,6 +45,22 @@ export type PngFileResult =
 
 let temporaryCounter = 0;
 
+/** The first 132 bytes of a file (preamble and DICM), or undefined if it cannot be read. */
+async function firstBytes(file: string): Promise<Uint8Array | undefined> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const buffer = Buffer.alloc(132);
+      const { bytesRead } = await handle.read(buffer, 0, 132, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 async function writeWhole(file: string, bytes: Uint8Array): Promise<void> {
   const temporary = `${file}.${process.pid}-${temporaryCounter++}.tmp`;
   try {
@@ -74,14 +91,14 @@ export async function exportPngFile(
   deps: PngFileDeps,
 ): Promise<PngFileResult> {
   let source: PixelSource;
-  let parsed: ReturnType<typeof parseBuffer>;
-  let bytes: Buffer | undefined;
+  let parsed: ParseResult;
   try {
-    bytes = await readFile(sourcePath);
-    parsed = parseBuffer(bytes);
+    // Read through the incremental parser: a file that is not DICOM fails at its first bytes
+    // instead of being loaded whole (a stray video in an input folder).
+    parsed = await readDicomFile(sourcePath);
     source = openPixelData(parsed, { codecs: deps.codecs });
   } catch (error) {
-    return { kind: 'failed', ...classifyReadError(error, bytes) };
+    return { kind: 'failed', ...classifyReadError(error, await firstBytes(sourcePath)) };
   }
   const { dataset } = parsed;
   const names = pseudonymsOf(readIdentity(dataset), sourcePath, deps.pseudonym);
@@ -89,6 +106,11 @@ export async function exportPngFile(
   const frames = source.encoded.frames;
 
   const outputs: string[] = [];
+  // A file that fails after some frames were written leaves none of them behind.
+  const failed = async (failure: Failure): Promise<PngFileResult> => {
+    await Promise.all(outputs.map((o) => rm(path.join(options.outDir, o), { force: true })));
+    return { kind: 'failed', ...failure };
+  };
   let firstVoi: AppliedVoi = { kind: 'none' };
   try {
     for (let frame = 0; frame < frames; frame++) {
@@ -106,12 +128,12 @@ export async function exportPngFile(
         if (frame === 0) await mkdir(path.join(options.outDir, folder), { recursive: true });
         await writeWhole(path.join(options.outDir, name), bytes);
       } catch (error) {
-        return { kind: 'failed', ...classifyWriteError(error) };
+        return await failed(classifyWriteError(error));
       }
       outputs.push(name);
     }
   } catch (error) {
-    return { kind: 'failed', ...classifyReadError(error) };
+    return failed(classifyReadError(error));
   }
 
   const row: Record<string, string> = {
