@@ -108,6 +108,8 @@ export interface CompleteOptions {
   readonly quietBefore?: number | undefined;
   /** The queue of the series-complete job; default 'series-complete'. */
   readonly queue?: string | undefined;
+  /** Attempts the series-complete job gets (jobs.maxAttempts); default DEFAULT_MAX_ATTEMPTS. */
+  readonly maxAttempts?: number | undefined;
 }
 
 /**
@@ -168,9 +170,55 @@ export async function completeSeries(
         lastReceivedAt: result.last_received_at,
       },
       jobKey: `series-complete:${seriesUid}:${version}`,
+      maxAttempts: options.maxAttempts,
       seriesInstanceUid: seriesUid,
     },
     now,
   );
   return { fired: true, jobId: job.id };
+}
+
+/**
+ * Announces how many instances a series will have (the PACS said so: C-FIND's
+ * NumberOfSeriesRelatedInstances). Before the first instance the series waits in state
+ * `expected` (no quiet timer runs); once instances arrive, the series completes when the count
+ * is reached. A count from here replaces one read from a header.
+ */
+export async function expectSeries(
+  ex: Executor,
+  seriesUid: string,
+  expectedCount: number,
+  now: number,
+): Promise<void> {
+  if (!Number.isSafeInteger(expectedCount) || expectedCount < 0) {
+    throw new RangeError(`expected count ${expectedCount} is not a count`);
+  }
+  await ex
+    .insertInto('series_completion')
+    .values({
+      series_instance_uid: seriesUid,
+      version: 1,
+      state: 'expected',
+      instance_count: 0,
+      expected_count: expectedCount,
+      first_received_at: now,
+      last_received_at: now,
+      completed_at: null,
+    })
+    .onConflict((oc) =>
+      oc.column('series_instance_uid').doUpdateSet({ expected_count: expectedCount }),
+    )
+    .execute();
+}
+
+/** How many series are in each completion state (for status and metrics). */
+export async function completionCounts(ex: Executor): Promise<Record<CompletionState, number>> {
+  const rows = await ex
+    .selectFrom('series_completion')
+    .select((eb) => ['state', eb.fn.countAll<number>().as('n')])
+    .groupBy('state')
+    .execute();
+  const out: Record<CompletionState, number> = { expected: 0, open: 0, complete: 0 };
+  for (const row of rows) out[row.state] = Number(row.n);
+  return out;
 }
