@@ -71,6 +71,16 @@ export class DurableDirectories {
     this.note(directory);
   }
 
+  /**
+   * Forgets a directory and its parents (it was removed: a purge took the last file out of it,
+   * and maybe its emptied parents too).
+   */
+  forget(directory: string): void {
+    for (let dir = directory; dir.startsWith(this.root) && dir !== this.root; dir = dirname(dir)) {
+      this.known.delete(dir);
+    }
+  }
+
   private note(directory: string): void {
     if (this.known.size >= this.remember) this.known.clear();
     this.known.add(directory);

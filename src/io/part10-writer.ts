@@ -33,9 +33,14 @@ export class Part10Writer {
   static async create(directory: string, info: FileMetaInfo): Promise<Part10Writer> {
     const file = await DurableFile.create(directory);
     const writer = new Part10Writer(file, info);
-    writer.push(encodeFileMetaHeader(info));
+    const meta = encodeFileMetaHeader(info);
+    writer.datasetOffset = meta.length;
+    writer.push(meta);
     return writer;
   }
+
+  /** Where the data set starts in the file: the length of preamble, prefix and meta group. */
+  datasetOffset = 0;
 
   get tempPath(): string {
     return this.file.tempPath;

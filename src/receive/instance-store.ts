@@ -59,6 +59,8 @@ export interface StoredInstance {
   readonly templatePath: string;
   /** Size of the Part 10 file in bytes (file meta group included). */
   readonly size: number;
+  /** Offset of the data set in the file (after the file meta group we wrote). */
+  readonly datasetOffset: number;
   readonly sopClassUid: string;
   readonly sopInstanceUid: string;
   readonly studyInstanceUid: string;
@@ -175,7 +177,16 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler {
 
         const directory = join(root, dirname(templatePath));
         await directories.ensure(directory);
-        const name = await linkUnique(writer.tempPath, directory, basename(templatePath));
+        let name: string;
+        try {
+          name = await linkUnique(writer.tempPath, directory, basename(templatePath));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          // Retention removed the (empty) directory between ensure and link: make it again.
+          directories.forget(directory);
+          await directories.ensure(directory);
+          name = await linkUnique(writer.tempPath, directory, basename(templatePath));
+        }
         linked = join(directory, name);
         if (fsync) await syncDirectory(directory);
         const relativeDirectory = dirname(templatePath);
@@ -186,6 +197,7 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler {
           relativePath,
           templatePath,
           size,
+          datasetOffset: writer.datasetOffset,
           ...uids,
           transferSyntaxUid,
           callingAeTitle,

@@ -78,20 +78,24 @@ export async function dueSeries(
   now: number,
   quietSeconds: number,
   limit = 100,
+  options: { expectedCounts?: boolean } = {},
 ): Promise<SeriesCompletion[]> {
   const quietBefore = now - quietSeconds * 1000;
+  const byCount = options.expectedCounts ?? true;
   const rows = await ex
     .selectFrom('series_completion')
     .select(COLUMNS)
     .where('state', '=', 'open')
     .where((eb) =>
-      eb.or([
-        eb('last_received_at', '<=', quietBefore),
-        eb.and([
-          eb('expected_count', 'is not', null),
-          eb('instance_count', '>=', eb.ref('expected_count')),
-        ]),
-      ]),
+      byCount
+        ? eb.or([
+            eb('last_received_at', '<=', quietBefore),
+            eb.and([
+              eb('expected_count', 'is not', null),
+              eb('instance_count', '>=', eb.ref('expected_count')),
+            ]),
+          ])
+        : eb('last_received_at', '<=', quietBefore),
     )
     .orderBy('last_received_at')
     .orderBy('series_instance_uid')
@@ -108,6 +112,8 @@ export interface CompleteOptions {
   readonly quietBefore?: number | undefined;
   /** The queue of the series-complete job; default 'series-complete'. */
   readonly queue?: string | undefined;
+  /** With quietBefore: whether a reached expected count also completes (default true). */
+  readonly expectedCounts?: boolean | undefined;
   /** Attempts the series-complete job gets (jobs.maxAttempts); default DEFAULT_MAX_ATTEMPTS. */
   readonly maxAttempts?: number | undefined;
 }
@@ -133,13 +139,15 @@ export async function completeSeries(
     .where('state', '=', 'open')
     .$if(quietBefore !== undefined, (qb) =>
       qb.where((eb) =>
-        eb.or([
-          eb('last_received_at', '<=', quietBefore ?? 0),
-          eb.and([
-            eb('expected_count', 'is not', null),
-            eb('instance_count', '>=', eb.ref('expected_count')),
-          ]),
-        ]),
+        options.expectedCounts === false
+          ? eb('last_received_at', '<=', quietBefore ?? 0)
+          : eb.or([
+              eb('last_received_at', '<=', quietBefore ?? 0),
+              eb.and([
+                eb('expected_count', 'is not', null),
+                eb('instance_count', '>=', eb.ref('expected_count')),
+              ]),
+            ]),
       ),
     )
     .returning(['instance_count', 'first_received_at', 'last_received_at'])

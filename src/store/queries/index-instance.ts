@@ -457,3 +457,18 @@ async function recordArrival(
     .execute();
   return { version, amended, firstOfSeries: false };
 }
+
+/** Whether the index holds `path` (storage-root relative) for this SOP Instance UID. */
+export async function isIndexedAt(
+  ex: Executor,
+  sopInstanceUid: string,
+  path: string,
+): Promise<boolean> {
+  const row = await ex
+    .selectFrom('instances')
+    .select('id')
+    .where('sop_instance_uid', '=', stripNul(sopInstanceUid).trim())
+    .where('path', '=', path)
+    .executeTakeFirst();
+  return row !== undefined;
+}
