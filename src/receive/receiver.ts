@@ -55,6 +55,11 @@ export interface ReceiverOptions {
   readonly clock?: (() => number) | undefined;
   /** Override of dicom.port (tests use 0). */
   readonly port?: number | undefined;
+  /**
+   * Run completion, retention and the job runner on their own timers (default true). Tests
+   * that drive the rounds with a fake clock turn them off and call runLoopsOnce.
+   */
+  readonly background?: boolean | undefined;
 }
 
 export interface ReceiverStatus {
@@ -308,8 +313,10 @@ export class Receiver {
     holder.receiver = receiver;
     const address = await server.listen();
     receiver.port = address.port;
-    for (const ticker of receiver.tickers) ticker.start();
-    runner.start();
+    if (options.background ?? true) {
+      for (const ticker of receiver.tickers) ticker.start();
+      runner.start();
+    }
     logger.info(
       {
         event: 'started',
