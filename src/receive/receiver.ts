@@ -147,7 +147,8 @@ export class Receiver {
     }
     const tempDirectory = await createTempArea(root, areaName);
 
-    const disk = new DiskGuard(root, config.storage, clock);
+    // Real time, not the injected clock: the cache is about how fresh a statfs is.
+    const disk = new DiskGuard(root, config.storage);
     const indexer = new Indexer({
       db,
       root,
