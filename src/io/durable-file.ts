@@ -24,9 +24,15 @@ export class DurableFile {
     this.handle = handle;
   }
 
-  /** Creates the temporary file in `directory` (created if missing). */
-  static async create(directory: string): Promise<DurableFile> {
-    await mkdir(directory, { recursive: true });
+  /**
+   * Creates the temporary file in `directory`, made first unless the caller knows it exists
+   * (a receiver's temporary directory: one system call less per object).
+   */
+  static async create(
+    directory: string,
+    options: { directoryExists?: boolean } = {},
+  ): Promise<DurableFile> {
+    if (options.directoryExists !== true) await mkdir(directory, { recursive: true });
     const tempPath = join(directory, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     const handle = await open(tempPath, 'wx', 0o640);
     return new DurableFile(tempPath, handle);

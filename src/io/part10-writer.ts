@@ -30,8 +30,12 @@ export class Part10Writer {
     });
   }
 
-  static async create(directory: string, info: FileMetaInfo): Promise<Part10Writer> {
-    const file = await DurableFile.create(directory);
+  static async create(
+    directory: string,
+    info: FileMetaInfo,
+    options: { directoryExists?: boolean } = {},
+  ): Promise<Part10Writer> {
+    const file = await DurableFile.create(directory, options);
     const writer = new Part10Writer(file, info);
     const meta = encodeFileMetaHeader(info);
     writer.datasetOffset = meta.length;

@@ -134,6 +134,7 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler {
   const clock = options.clock ?? Date.now;
   const directories = new DurableDirectories(root, fsync);
   let tempArea: Promise<string> | undefined;
+  let tempCreated = false;
   const tempDirectory = (): Promise<string> =>
     (tempArea ??=
       options.tempDirectory === undefined
@@ -150,12 +151,27 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler {
       association.negotiated.side === 'requestor'
         ? association.calledAeTitle
         : association.callingAeTitle;
-    const writer = await Part10Writer.create(await tempDirectory(), {
-      sopClassUid: command.affectedSopClassUid,
-      sopInstanceUid: command.affectedSopInstanceUid,
-      transferSyntaxUid,
-      sourceAeTitle: callingAeTitle,
+    const writer = await Part10Writer.create(
+      await tempDirectory(),
+      {
+        sopClassUid: command.affectedSopClassUid,
+        sopInstanceUid: command.affectedSopInstanceUid,
+        transferSyntaxUid,
+        sourceAeTitle: callingAeTitle,
+      },
+      // Made at start (createTempArea) or given by the caller; recreated if someone removed it.
+      { directoryExists: tempCreated },
+    ).catch(async (error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      tempCreated = false;
+      return Part10Writer.create(await tempDirectory(), {
+        sopClassUid: command.affectedSopClassUid,
+        sopInstanceUid: command.affectedSopInstanceUid,
+        transferSyntaxUid,
+        sourceAeTitle: callingAeTitle,
+      });
     });
+    tempCreated = true;
 
     const end = async (): Promise<StoreOutcome> => {
       let linked: string | undefined;

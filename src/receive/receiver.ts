@@ -351,10 +351,14 @@ export class Receiver {
     };
   }
 
-  /** Runs completion and retention once now (tests and `niffler status` do not need to wait). */
+  /** One round of completion, every due job, then retention (tests drive a fake clock with it). */
   async runLoopsOnce(): Promise<void> {
-    for (const ticker of this.tickers) await ticker.runNow();
-    await this.runner.runOnce();
+    const [completion, retention] = this.tickers;
+    await completion!.runNow();
+    while ((await this.runner.runOnce()) > 0) {
+      // every due job, not only the first `concurrency` of them
+    }
+    await retention!.runNow();
   }
 
   /** Clean shutdown (see the module comment). The database stays open for the caller to close. */
