@@ -6,6 +6,8 @@ import { registerGet } from './commands/get.js';
 import { registerMove } from './commands/move.js';
 import { registerPixels } from './commands/pixels.js';
 import { registerSend } from './commands/send.js';
+import { registerStart } from './commands/start.js';
+import { registerStatus } from './commands/status.js';
 import { registerStoreScp } from './commands/store-scp.js';
 import { CliError } from './errors.js';
 
@@ -21,6 +23,8 @@ function program(): Command {
     });
   registerDump(root);
   registerPixels(root);
+  registerStart(root);
+  registerStatus(root);
   registerStoreScp(root);
   registerEcho(root);
   registerSend(root);

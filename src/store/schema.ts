@@ -62,8 +62,13 @@ export interface SeriesTable {
   institution_name: string | null;
   created_at: number;
   updated_at: number;
-  /** Set when retention deleted the series' files; cleared when a new instance arrives. */
+  /**
+   * Set when retention takes the series' files away (they no longer answer queries); cleared
+   * when a new instance arrives.
+   */
   purged_at: number | null;
+  /** Set once every file of the purge is deleted: purged_at without it is unfinished work. */
+  files_removed_at: number | null;
 }
 
 export interface InstancesTable {
@@ -90,7 +95,11 @@ export interface InstancesTable {
   purged_at: number | null;
 }
 
-export type CompletionState = 'open' | 'complete';
+/**
+ * expected: a count was announced (by the PACS) before any instance arrived; open: instances
+ * arrive, not complete yet; complete: quiet long enough, or the expected count reached.
+ */
+export type CompletionState = 'expected' | 'open' | 'complete';
 
 export interface SeriesCompletionTable {
   series_instance_uid: string;
