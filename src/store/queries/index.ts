@@ -10,3 +10,4 @@ export * from './jobs.js';
 export { fromJson, stripNul, toJson } from './json.js';
 export * from './matching.js';
 export * from './retention.js';
+export * from './retrieve.js';
