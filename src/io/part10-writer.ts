@@ -75,6 +75,17 @@ export class Part10Writer {
     await this.file.commit(destination, options);
   }
 
+  /** Writes what is buffered, fsyncs (unless told not to) and closes; see DurableFile.seal. */
+  async seal(options: { fsync?: boolean } = {}): Promise<void> {
+    await this.flush();
+    await this.file.seal(options);
+  }
+
+  /** After seal and a link under the real name: removes the temporary name. */
+  release(): Promise<void> {
+    return this.file.release();
+  }
+
   async abort(): Promise<void> {
     this.batch = [];
     this.batchLength = 0;
