@@ -1,0 +1,45 @@
+/**
+ * Daily time windows in local time (`19:00-07:00` spans midnight), as the PACS team allows
+ * retrievals: when the next request may go. Pure: the time and the zone are arguments. The
+ * original only handled windows that wrap midnight, and only by polling every 5 minutes.
+ */
+import { inTimeWindow, type TimeWindow } from '../../config/values.js';
+
+const MINUTE = 60_000;
+const DAY_MINUTES = 24 * 60;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The local time of day at `epochMs` in `timeZone` (undefined: the system's). */
+export function localTimeOfDay(
+  epochMs: number,
+  timeZone?: string,
+): { minute: number; msIntoMinute: number } {
+  const key = timeZone ?? '';
+  let format = formatters.get(key);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    formatters.set(key, format);
+  }
+  const parts = format.formatToParts(new Date(epochMs));
+  const hour = Number(parts.find((p) => p.type === 'hour')?.value ?? 0);
+  const minute = Number(parts.find((p) => p.type === 'minute')?.value ?? 0);
+  // Zones are whole minutes away from UTC (all of today's), so seconds are the UTC seconds.
+  const msIntoMinute = ((epochMs % MINUTE) + MINUTE) % MINUTE;
+  return { minute: hour * 60 + minute, msIntoMinute };
+}
+
+/**
+ * Milliseconds until the window is open at `epochMs`: 0 when it is open now. Across a daylight
+ * saving change the answer can be an hour off; the caller sleeps and asks again.
+ */
+export function msUntilWindow(window: TimeWindow, epochMs: number, timeZone?: string): number {
+  const { minute, msIntoMinute } = localTimeOfDay(epochMs, timeZone);
+  if (inTimeWindow(window, minute)) return 0;
+  const minutes = (window.start - minute + DAY_MINUTES) % DAY_MINUTES;
+  return minutes * MINUTE - msIntoMinute;
+}
