@@ -2,7 +2,7 @@
 // numbers, row problems with their lines, and the plan (levels, merged duplicate queries).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolveColumns } from '../../src/retrieve/cohort/columns.js';
+import { resolveColumns, type ColumnOptions } from '../../src/retrieve/cohort/columns.js';
 import { parseCsv } from '../../src/retrieve/cohort/csv.js';
 import { parseDate, parseDateCell, parseStudyMonth } from '../../src/retrieve/cohort/dates.js';
 import { readCohortRows, shortenAccession } from '../../src/retrieve/cohort/rows.js';
@@ -10,7 +10,7 @@ import { RetrieveError } from '../../src/retrieve/errors.js';
 import { planRetrieval } from '../../src/retrieve/plan/plan.js';
 
 const OPTIONS = { dateFormat: '%Y%m%d', longAccession: false };
-const KEYWORDS = { columnMap: {}, unmappedColumns: 'keywords' as const };
+const KEYWORDS: ColumnOptions = { columnMap: {}, unmappedColumns: 'keywords' };
 
 function cohort(text: string, options = OPTIONS, columns = KEYWORDS) {
   const [header, ...records] = parseCsv(text, 'c.csv');

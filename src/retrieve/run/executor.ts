@@ -376,7 +376,7 @@ export class RunExecutor {
     arrivals.watch(unit.key);
     let result: RetrieveResult | undefined;
     let error: string | undefined;
-    let attempt = 0;
+    let attempt: number;
     try {
       for (attempt = 1; attempt <= retry.maxAttempts; attempt++) {
         error = undefined;
