@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
+import { registerConfig } from './commands/config.js';
 import { registerDump } from './commands/dump.js';
 import { registerEcho } from './commands/echo.js';
 import { registerFind } from './commands/find.js';
 import { registerGet } from './commands/get.js';
 import { registerMove } from './commands/move.js';
 import { registerPixels } from './commands/pixels.js';
+import { registerRetrieve } from './commands/retrieve.js';
 import { registerSend } from './commands/send.js';
 import { registerStoreScp } from './commands/store-scp.js';
 import { CliError } from './errors.js';
@@ -27,6 +29,8 @@ function program(): Command {
   registerFind(root);
   registerMove(root);
   registerGet(root);
+  registerRetrieve(root);
+  registerConfig(root);
   return root;
 }
 

@@ -17,7 +17,7 @@ export function formatPlan(plan: RetrievalPlan, heading: string): string {
   }
   const valid = plan.rows.length - plan.invalid;
   lines.push(
-    `${plan.rows.length} rows: ${plan.queries} C-FIND queries (${valid - plan.queries} repeated), ` +
+    `${plan.rows.length} rows: ${plan.queries} C-FIND ${plan.queries === 1 ? 'query' : 'queries'} (${valid - plan.queries} repeated), ` +
       `${plan.invalid} malformed (skipped); each study found is retrieved once.`,
   );
   return `${lines.join('\n')}\n`;
