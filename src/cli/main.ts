@@ -17,6 +17,8 @@ function program(): Command {
     .description('Moves radiology images from hospital PACS into research pipelines.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
+    // Options after a subcommand belong to it (`retrieve pause RUN --out DIR`).
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (text) => process.stdout.write(text),
       writeErr: (text) => process.stderr.write(text),

@@ -69,6 +69,8 @@ export const EXIT_PAUSED = 3;
 export function registerRetrieve(root: Command): void {
   const retrieve = root
     .command('retrieve')
+    // `retrieve pause RUN --out DIR`: the options after a subcommand are the subcommand's.
+    .enablePositionalOptions()
     .description(
       'retrieve the studies of a cohort CSV from a PACS (C-FIND, then C-MOVE or C-GET), resumable; see also: retrieve list|pause|cancel|resume',
     )

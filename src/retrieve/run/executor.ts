@@ -134,6 +134,11 @@ export class RunExecutor {
   private readonly o: ExecutorOptions;
   /** Aborted on cancel and on a fatal failure: the requests in flight are cancelled. */
   private readonly abort = new AbortController();
+  /**
+   * Aborted on any stop: requests still waiting for the gate (window, rate) or for a retry give
+   * up, and their rows stay pending for the resume.
+   */
+  private readonly waits = new AbortController();
   private stopping: 'pause' | 'cancel' | 'fatal' | undefined;
   private fatal: FatalRunError | undefined;
   private readonly finds = new Map<string, Promise<Match[]>>();
@@ -203,6 +208,7 @@ export class RunExecutor {
     if (this.stopping === why) return;
     this.stopping = why;
     this.emit({ kind: 'stopping', why });
+    this.waits.abort(new Stop());
     if (why === 'cancel') this.abort.abort(new Stop());
   }
 
@@ -233,6 +239,7 @@ export class RunExecutor {
         this.fatal ??= error;
         this.stopping = 'fatal';
         this.abort.abort(new Stop());
+        this.waits.abort(new Stop());
         return;
       }
       if (error instanceof Stop || this.stopping === 'cancel') return;
@@ -316,7 +323,7 @@ export class RunExecutor {
         () =>
           this.o.gate.run(
             () => findMatches(this.o.pool, query, extra, this.abort.signal),
-            this.abort.signal,
+            this.waits.signal,
           ),
         onAttempt,
       );
@@ -338,7 +345,9 @@ export class RunExecutor {
       try {
         return await fn();
       } catch (error) {
-        if (this.stopping === 'cancel' || this.stopping === 'fatal') throw new Stop();
+        if (error instanceof Stop || this.stopping === 'cancel' || this.stopping === 'fatal') {
+          throw new Stop();
+        }
         const kind = classifyFailure(error);
         if (kind === 'fatal') {
           throw new FatalRunError(`${what}: ${messageOf(error)}`, { cause: error });
@@ -346,7 +355,8 @@ export class RunExecutor {
         if (kind === 'permanent' || attempt >= retry.maxAttempts) throw error;
         const wait = backoffDelay(retry, attempt);
         this.emit({ kind: 'wait', reason: 'retry', ms: wait });
-        await clock.sleep(wait, this.abort.signal);
+        await clock.sleep(wait, this.waits.signal);
+        if (this.stopping !== undefined) throw new Stop();
       }
     }
   }
@@ -399,10 +409,12 @@ export class RunExecutor {
                   }),
                 this.abort.signal,
               ),
-            this.abort.signal,
+            this.waits.signal,
           );
         } catch (caught) {
-          if (this.stopping === 'cancel' || this.stopping === 'fatal') throw new Stop();
+          if (caught instanceof Stop || this.stopping === 'cancel' || this.stopping === 'fatal') {
+            throw new Stop();
+          }
           const kind = classifyFailure(caught);
           if (kind === 'fatal') {
             throw new FatalRunError(`${operationName(delivery)}: ${messageOf(caught)}`, {
@@ -425,8 +437,8 @@ export class RunExecutor {
         if (attempt < retry.maxAttempts) {
           const wait = backoffDelay(retry, attempt);
           this.emit({ kind: 'wait', reason: 'retry', ms: wait });
-          await clock.sleep(wait, this.abort.signal);
-          if (this.stopping === 'cancel' || this.stopping === 'fatal') throw new Stop();
+          await clock.sleep(wait, this.waits.signal);
+          if (this.stopping !== undefined) throw new Stop();
         }
       }
       const received = external
