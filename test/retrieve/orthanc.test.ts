@@ -46,6 +46,11 @@ function expectedPaths(instances: readonly WrittenInstance[]): string[] {
     .sort();
 }
 
+async function writeJson(file: string, value: unknown): Promise<string> {
+  await writeFile(file, JSON.stringify(value));
+  return file;
+}
+
 async function readCsv(file: string): Promise<Record<string, string>[]> {
   const [header, ...records] = parseCsv(await readFile(file, 'utf8'), file);
   return records.map((r) => Object.fromEntries(header!.cells.map((h, i) => [h, r.cells[i] ?? ''])));
@@ -102,6 +107,55 @@ describe('niffler retrieve against Orthanc', { skip: skipUnless('orthanc') }, ()
     const report = await readCsv(path.join(out, 'report.csv'));
     return { outcome, out, report, files: await storedFiles(out), csvFile };
   }
+
+  it('a time window spanning midnight, driven by a fake clock', async () => {
+    // UTC so that the fake times read the same everywhere. Each row "takes" five hours: the
+    // window opens at 19:00, rows run at 19:00, 00:00 and 05:00, then the run waits for 19:00.
+    const utc = loadConfig({
+      env: {},
+      file: await writeJson(path.join(work, 'utc.json'), {
+        ...JSON.parse(await readFile(path.join(work, 'niffler.json'), 'utf8')),
+        retention: { timezone: 'UTC' },
+      }),
+    }).config;
+    const start = Date.UTC(2024, 0, 10, 18, 0);
+    let now = start;
+    const sleeps: number[] = [];
+    const clock = {
+      now: () => now,
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        now += ms;
+      },
+    };
+    const done: string[] = [];
+    const folder = path.join(work, 'window');
+    await mkdir(folder);
+    const csv = path.join(folder, 'cohort.csv');
+    await writeFile(csv, 'PatientID\nP4\n000123\n0045678\nNOSUCH\n');
+    const outcome = await retrieveCohort(
+      utc,
+      {
+        csv,
+        from: `ORTHANC@${LOCALHOST}:${orthanc.port}`,
+        out: path.join(folder, 'out'),
+        window: '19:00-07:00',
+        concurrency: 1,
+      },
+      {
+        noEmail: true,
+        clock,
+        onEvent: (event) => {
+          if (event.kind !== 'row-done') return;
+          done.push(new Date(now).toISOString().slice(8, 16));
+          now += 5 * 3600_000;
+        },
+      },
+    );
+    assert.equal(outcome.ending?.state, 'done', JSON.stringify(outcome.ending));
+    assert.deepEqual(done, ['10T19:00', '11T00:00', '11T05:00', '11T19:00']);
+    assert.deepEqual(sleeps, [3600_000, 9 * 3600_000], 'waited only for the window');
+  });
 
   it('Orthanc holds the test studies', async () => {
     const studies = await orthanc.rest<string[]>('GET', '/studies');

@@ -34,12 +34,21 @@ export function localTimeOfDay(
 }
 
 /**
- * Milliseconds until the window is open at `epochMs`: 0 when it is open now. Across a daylight
- * saving change the answer can be an hour off; the caller sleeps and asks again.
+ * Milliseconds until the window is open at `epochMs`: 0 when it is open now. The first guess
+ * counts local minutes; across a daylight saving change it lands an hour off, so it is checked
+ * and corrected against the zone (a wait that overshot the opening would miss a short window).
  */
 export function msUntilWindow(window: TimeWindow, epochMs: number, timeZone?: string): number {
   const { minute, msIntoMinute } = localTimeOfDay(epochMs, timeZone);
   if (inTimeWindow(window, minute)) return 0;
-  const minutes = (window.start - minute + DAY_MINUTES) % DAY_MINUTES;
-  return minutes * MINUTE - msIntoMinute;
+  let target =
+    epochMs - msIntoMinute + ((window.start - minute + DAY_MINUTES) % DAY_MINUTES) * MINUTE;
+  for (let i = 0; i < 3; i++) {
+    const local = localTimeOfDay(target, timeZone).minute;
+    if (local === window.start) break;
+    let shift = (window.start - local + DAY_MINUTES) % DAY_MINUTES;
+    if (shift > DAY_MINUTES / 2) shift -= DAY_MINUTES;
+    target += shift * MINUTE;
+  }
+  return Math.max(MINUTE - msIntoMinute, target - epochMs);
 }
