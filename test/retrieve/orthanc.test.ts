@@ -18,6 +18,7 @@ import {
   removeDir,
   skipUnless,
   startOrthanc,
+  startStorescp,
   tempDir,
   type OrthancPeer,
 } from '../helpers/peers.js';
@@ -279,6 +280,29 @@ describe('niffler retrieve against Orthanc', { skip: skipUnless('orthanc') }, ()
     );
     assert.equal(again.run.id, first.outcome.run.id);
     assert.equal(again.ending, undefined, 'nothing executed');
+  });
+
+  it('an external C-MOVE destination (another system): sub-operation counts are checked', async () => {
+    const storescp = await startStorescp({ aeTitle: 'OTHERSCP', args: ['+xa'] });
+    try {
+      await orthanc.addModality('other', {
+        aeTitle: 'OTHERSCP',
+        host: LOCALHOST,
+        port: storescp.port,
+      });
+      const { outcome, report, files } = await retrieve('PatientID\n000123\n', {
+        dest: 'OTHERSCP',
+      });
+      assert.equal(outcome.ending?.state, 'done', JSON.stringify(outcome.ending));
+      assert.deepEqual(files, [], 'nothing lands here');
+      assert.equal((await readdir(storescp.directory)).length, 5, 'the other system got them');
+      assert.deepEqual(
+        [report[0]!['instances_expected'], report[0]!['instances_received'], report[0]!['status']],
+        ['5', '5', 'done'],
+      );
+    } finally {
+      await storescp.stop();
+    }
   });
 
   it('find-only and find-detailed write cfind-output.csv with the original columns', async () => {
