@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
+import { registerConfig } from './commands/config.js';
 import { registerDump } from './commands/dump.js';
 import { registerEcho } from './commands/echo.js';
 import { registerFind } from './commands/find.js';
 import { registerGet } from './commands/get.js';
 import { registerMove } from './commands/move.js';
 import { registerPixels } from './commands/pixels.js';
+import { registerRetrieve } from './commands/retrieve.js';
 import { registerSend } from './commands/send.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
@@ -17,6 +19,8 @@ function program(): Command {
     .description('Moves radiology images from hospital PACS into research pipelines.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
+    // Options after a subcommand belong to it (`retrieve pause RUN --out DIR`).
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (text) => process.stdout.write(text),
       writeErr: (text) => process.stderr.write(text),
@@ -31,6 +35,8 @@ function program(): Command {
   registerFind(root);
   registerMove(root);
   registerGet(root);
+  registerRetrieve(root);
+  registerConfig(root);
   return root;
 }
 

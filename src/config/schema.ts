@@ -493,8 +493,15 @@ const csv = z
       .describe(
         'Cohort CSV column -> DICOM keyword it holds, e.g. { EMPI: PatientID, "Accession #": ' +
           'AccessionNumber }. A column is named by its header, or by #0, #1, ... for its ' +
-          "position (the original's FirstIndex...). Columns not listed are used when their " +
-          'header is a keyword, ignored otherwise.',
+          "position (the original's FirstIndex...). Columns not listed: see unmappedColumns.",
+      ),
+    unmappedColumns: z
+      .enum(['keywords', 'ignore'])
+      .default('keywords')
+      .describe(
+        'Columns not in columnMap: keywords = a column headed by a DICOM keyword (PatientID, ' +
+          'StudyDate) or StudyMonth is a query key; ignore = only the mapped columns are keys ' +
+          '(the original used only the columns its config named).',
       ),
     dateFormat: dateFormat()
       .default('%Y%m%d')

@@ -15,6 +15,12 @@ CREATE INDEX "jobs_running_idx" on "jobs" ("locked_at") where state = 'running';
 -- index jobs_series_unfinished_idx
 CREATE INDEX "jobs_series_unfinished_idx" on "jobs" ("series_instance_uid") where state <> 'done';
 
+-- index retrieve_rows_pending_idx
+CREATE INDEX "retrieve_rows_pending_idx" on "retrieve_rows" ("run_id", "row") where state = 'pending';
+
+-- index retrieve_runs_spec_idx
+CREATE INDEX "retrieve_runs_spec_idx" on "retrieve_runs" ("spec_hash", "created_at");
+
 -- index series_completion_complete_idx
 CREATE INDEX "series_completion_complete_idx" on "series_completion" ("completed_at") where state = 'complete';
 
@@ -59,6 +65,15 @@ CREATE TABLE "kysely_migration_lock" ("id" varchar(255) not null primary key, "i
 
 -- table patients
 CREATE TABLE "patients" ("id" integer primary key, "patient_id" text not null, "issuer_of_patient_id" text default '' not null, "patient_name" text, "patient_birth_date" text, "patient_sex" text, "created_at" integer not null, "updated_at" integer not null, constraint "patients_identity_key" unique ("patient_id", "issuer_of_patient_id"));
+
+-- table retrieve_rows
+CREATE TABLE "retrieve_rows" ("run_id" text not null references "retrieve_runs" ("id") on delete cascade, "row" integer not null, "line" integer not null, "cells_json" text not null, "query_json" text, "state" text not null, "studies_matched" integer, "instances_expected" integer, "instances_received" integer, "matches_json" text, "error" text, "attempts" integer default 0 not null, "finished_at" integer, constraint "retrieve_rows_pkey" primary key ("run_id", "row"), constraint "retrieve_rows_state_check" check (state in ('pending', 'done', 'partial', 'not-found', 'failed', 'skipped')));
+
+-- table retrieve_runs
+CREATE TABLE "retrieve_runs" ("id" text primary key, "spec_hash" text not null, "spec_json" text not null, "kind" text not null, "csv_path" text not null, "pacs" text not null, "state" text not null, "owner" text, "heartbeat_at" integer, "rows_total" integer not null, "error" text, "created_at" integer not null, "updated_at" integer not null, "finished_at" integer, constraint "retrieve_runs_state_check" check (state in ('running', 'pausing', 'paused', 'cancelling', 'cancelled', 'done', 'failed')));
+
+-- table retrieve_units
+CREATE TABLE "retrieve_units" ("run_id" text not null references "retrieve_runs" ("id") on delete cascade, "unit_key" text not null, "study_instance_uid" text not null, "series_instance_uid" text, "state" text not null, "expected" integer, "received" integer not null, "completed" integer not null, "failed" integer not null, "warning" integer not null, "bytes" integer not null, "error" text, "attempts" integer not null, "finished_at" integer not null, constraint "retrieve_units_pkey" primary key ("run_id", "unit_key"), constraint "retrieve_units_state_check" check (state in ('done', 'partial', 'failed')));
 
 -- table series
 CREATE TABLE "series" ("id" integer primary key, "series_instance_uid" text not null, "study_ref" integer not null references "studies" ("id"), "modality" text, "series_number" integer, "series_description" text, "body_part_examined" text, "series_date" text, "series_time" text, "station_name" text, "manufacturer" text, "manufacturer_model_name" text, "device_serial_number" text, "institution_name" text, "created_at" integer not null, "updated_at" integer not null, "purged_at" integer, "files_removed_at" integer, constraint "series_series_instance_uid_key" unique ("series_instance_uid"));
