@@ -7,6 +7,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
+import { loadFeaturesets } from '../metadata/index.js';
+import { Indexer } from '../receive/indexer.js';
 import { SQLITE_FILE_NAME } from '../config/database.js';
 import { openDatabase, type Db } from '../store/database.js';
 import type { RunRecord } from '../store/queries/retrieve.js';
@@ -126,9 +128,28 @@ async function execute(
   if (opened.kind === 'finished') {
     return { run: opened.run, spec, ...(await writeReports(db, opened.run.id, spec)) };
   }
-  const result = await executeRun(db, opened.run, spec, { ...options, owner });
+  const index = await retrievalIndexer(config, db, spec.out);
+  const result = await executeRun(db, opened.run, spec, { index: index.commit, ...options, owner });
   if (result.ending.state !== 'paused') await mail(config, opened.run, spec, result, options);
   return { run: opened.run, spec, ...result };
+}
+
+/**
+ * Retrieved instances are indexed like received ones (instance rows with the header, the
+ * configured featuresets, the duplicate policy), in the run's database, so the index answers
+ * queries about them and pipelines can use them.
+ */
+async function retrievalIndexer(config: Config, db: Db, root: string): Promise<Indexer> {
+  const { featuresets } = loadFeaturesets(config.featuresets);
+  const indexer = new Indexer({
+    db,
+    root,
+    duplicates: config.storage.duplicates,
+    featuresets,
+    featuresetMode: config.featuresets.mode,
+  });
+  await indexer.prepare();
+  return indexer;
 }
 
 async function mail(

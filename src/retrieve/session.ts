@@ -17,7 +17,7 @@ import {
   storageContextsForGet,
 } from '../net/services/query-models.js';
 import { DicomServer, type AllowedPeer } from '../net/services/server.js';
-import { instanceStore } from '../receive/instance-store.js';
+import { instanceStore, type CommitHook } from '../receive/instance-store.js';
 import type { Db } from '../store/database.js';
 import {
   createRun,
@@ -222,6 +222,11 @@ export interface ExecuteOptions {
   readonly associationTimeoutMs?: number | undefined;
   readonly dimseTimeoutMs?: number | undefined;
   readonly heartbeatMs?: number | undefined;
+  /**
+   * The index commit for what arrives (the receiver's Indexer: instance rows, featuresets,
+   * duplicates). Without it, only the arrivals are counted and a second copy is discarded.
+   */
+  readonly index?: CommitHook | undefined;
 }
 
 export interface ExecuteResult {
@@ -273,7 +278,10 @@ export async function executeRun(
     fsync: spec.fsync,
     clock: () => clock.now(),
     commit: async (stored) => {
+      // Indexed first: an instance counts as arrived once its row is committed.
+      const result = options.index !== undefined ? await options.index(stored) : undefined;
       arrivals.record(stored);
+      if (result !== undefined) return result;
       // The template names each file by its SOP Instance UID: a taken name is this instance,
       // stored before (a retried or resumed study). Keep the first copy.
       return stored.relativePath === stored.templatePath ? undefined : { discard: true };

@@ -265,6 +265,26 @@ describe('niffler retrieve against Orthanc', { skip: skipUnless('orthanc') }, ()
         units.every((u) => u.attempts === 1 && u.state === 'done'),
         JSON.stringify(units),
       );
+      // Retrieved instances are indexed like received ones: one row each, with the path of the
+      // file and the header, and the series' featureset rows.
+      const indexed = await db.kysely
+        .selectFrom('instances')
+        .select(['sop_instance_uid', 'path'])
+        .orderBy('path')
+        .execute();
+      assert.deepEqual(
+        indexed.map((row) => row.path),
+        [...first.files].sort(),
+        'every retrieved file indexed once',
+      );
+      const featureRows = await db.kysely
+        .selectFrom('featureset_rows')
+        .select(['featureset', 'series_instance_uid'])
+        .execute();
+      assert.ok(
+        featureRows.some((row) => row.featureset === 'featureset'),
+        `featureset rows for the retrieved series: ${JSON.stringify(featureRows)}`,
+      );
     } finally {
       await db.close();
     }
