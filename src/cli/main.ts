@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerConfig } from './commands/config.js';
 import { registerDump } from './commands/dump.js';
 import { registerEcho } from './commands/echo.js';
 import { normalizeExportArgs, registerExport } from './commands/export.js';
@@ -6,7 +7,10 @@ import { registerFind } from './commands/find.js';
 import { registerGet } from './commands/get.js';
 import { registerMove } from './commands/move.js';
 import { registerPixels } from './commands/pixels.js';
+import { registerRetrieve } from './commands/retrieve.js';
 import { registerSend } from './commands/send.js';
+import { registerStart } from './commands/start.js';
+import { registerStatus } from './commands/status.js';
 import { registerStoreScp } from './commands/store-scp.js';
 import { CliError } from './errors.js';
 
@@ -16,18 +20,24 @@ function program(): Command {
     .description('Moves radiology images from hospital PACS into research pipelines.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
+    // Options after a subcommand belong to it (`retrieve pause RUN --out DIR`).
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (text) => process.stdout.write(text),
       writeErr: (text) => process.stderr.write(text),
     });
   registerDump(root);
   registerPixels(root);
+  registerStart(root);
+  registerStatus(root);
   registerStoreScp(root);
   registerEcho(root);
   registerSend(root);
   registerFind(root);
   registerMove(root);
   registerGet(root);
+  registerRetrieve(root);
+  registerConfig(root);
   registerExport(root);
   return root;
 }

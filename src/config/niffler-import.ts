@@ -381,6 +381,8 @@ export function importNifflerConfig(files: NifflerOriginalFiles): NifflerImport 
       columnMap[unique ? name : `#${index}`] = keyword;
     }
     csv.columnMap = columnMap;
+    // The original queried only the columns its config named, whatever the other headers were.
+    csv.unmappedColumns = 'ignore';
   }
   if (has(config, 'LongAccession')) {
     const long = asBoolean(take(config, 'LongAccession'));

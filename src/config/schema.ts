@@ -137,7 +137,10 @@ const queryRetrieve = z
       .default(true)
       .describe('Answer C-FIND, C-MOVE and C-GET on the stored images (Query/Retrieve SCP).'),
     allowedPeers: allowedPeers(
-      'Peers allowed to query and retrieve; null = the peers dicom.allowedPeers allows.',
+      'Peers allowed to query and retrieve (C-FIND, C-MOVE, C-GET), a list of { aeTitle, host }; ' +
+        'null = the peers dicom.allowedPeers lists, and nobody when that is null too: the index ' +
+        'holds patient data, so it is never open to any peer by default. Others get "Refused: ' +
+        'Not Authorized" (0124).',
     ),
     moveDestinations: z
       .record(aeTitle(), moveDestination)
@@ -247,8 +250,8 @@ const storage = z
     highWatermarkPercent: percent()
       .default(85)
       .describe(
-        'Disk use at which the watermark retention policy starts deleting and a warning is ' +
-          'raised.',
+        'Disk use at which retention (any policy but none) starts deleting the oldest processed ' +
+          'series, until use is below it again.',
       ),
     hardLimitPercent: percent()
       .default(95)
@@ -288,6 +291,14 @@ const database = z
 
 const featuresets = z
   .strictObject({
+    builtin: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Extract the original Niffler's four default featuresets (featureset, featureset1, " +
+          'featureset2, featureset3: featuresets/ in the package). A file of the same name in ' +
+          'directory or files replaces one of them.',
+      ),
     directory: filePath()
       .nullable()
       .default(null)
@@ -356,8 +367,10 @@ const retention = z
       .describe(
         'Deleting stored image files (index rows stay): none = never; nightly = at nightlyAt, ' +
           "the files of every complete and processed series (the original's meta-extraction); " +
-          'age = those older than maxAgeDays; watermark = the oldest processed series while ' +
-          'disk use is above storage.highWatermarkPercent.',
+          'age = those completed more than maxAgeDays ago; watermark = only the oldest processed ' +
+          'series while disk use is above storage.highWatermarkPercent. With nightly and age, a ' +
+          'disk above the watermark is also purged at once, oldest first. A series is never ' +
+          'purged while open or while it has a job that is not done.',
       ),
     nightlyAt: timeOfDay()
       .default('23:59')
@@ -480,8 +493,15 @@ const csv = z
       .describe(
         'Cohort CSV column -> DICOM keyword it holds, e.g. { EMPI: PatientID, "Accession #": ' +
           'AccessionNumber }. A column is named by its header, or by #0, #1, ... for its ' +
-          "position (the original's FirstIndex...). Columns not listed are used when their " +
-          'header is a keyword, ignored otherwise.',
+          "position (the original's FirstIndex...). Columns not listed: see unmappedColumns.",
+      ),
+    unmappedColumns: z
+      .enum(['keywords', 'ignore'])
+      .default('keywords')
+      .describe(
+        'Columns not in columnMap: keywords = a column headed by a DICOM keyword (PatientID, ' +
+          'StudyDate) or StudyMonth is a query key; ignore = only the mapped columns are keys ' +
+          '(the original used only the columns its config named).',
       ),
     dateFormat: dateFormat()
       .default('%Y%m%d')

@@ -27,6 +27,7 @@ export * from './tag.js';
 export * from './vr.js';
 export * from './transfer-syntax.js';
 export {
+  dictionaryKeywords,
   lookupTag,
   lookupUid,
   tagForKeyword,

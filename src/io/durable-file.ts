@@ -14,6 +14,8 @@ export class DurableFile {
   private handle: FileHandle | undefined;
   private position = 0;
   private finished = false;
+  /** Closed by seal(): the data is on disk under the temporary name, which abort() still removes. */
+  private sealed = false;
 
   private constructor(
     readonly tempPath: string,
@@ -22,9 +24,15 @@ export class DurableFile {
     this.handle = handle;
   }
 
-  /** Creates the temporary file in `directory` (created if missing). */
-  static async create(directory: string): Promise<DurableFile> {
-    await mkdir(directory, { recursive: true });
+  /**
+   * Creates the temporary file in `directory`, made first unless the caller knows it exists
+   * (a receiver's temporary directory: one system call less per object).
+   */
+  static async create(
+    directory: string,
+    options: { directoryExists?: boolean } = {},
+  ): Promise<DurableFile> {
+    if (options.directoryExists !== true) await mkdir(directory, { recursive: true });
     const tempPath = join(directory, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     const handle = await open(tempPath, 'wx', 0o640);
     return new DurableFile(tempPath, handle);
@@ -62,8 +70,35 @@ export class DurableFile {
     }
   }
 
+  /**
+   * Makes the bytes durable (fsync unless told not to) and closes the file, keeping it under its
+   * temporary name: the caller gives it its real name itself (a hard link that never replaces an
+   * existing file, see durable-link.ts), and `abort` or `release` removes the temporary name.
+   */
+  async seal(options: { fsync?: boolean } = {}): Promise<void> {
+    const handle = this.take();
+    this.sealed = true;
+    try {
+      if (options.fsync ?? true) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** After seal and a link elsewhere: drops the temporary name (the data stays under the other). */
+  async release(): Promise<void> {
+    if (!this.sealed) throw new Error(`${basename(this.tempPath)} is not sealed`);
+    this.sealed = false;
+    await unlink(this.tempPath);
+  }
+
   /** Closes and removes the temporary file; safe to call more than once. */
   async abort(): Promise<void> {
+    if (this.sealed) {
+      this.sealed = false;
+      await unlink(this.tempPath).catch(() => undefined);
+      return;
+    }
     if (this.finished) return;
     const handle = this.take();
     await handle.close().catch(() => undefined);

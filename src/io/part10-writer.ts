@@ -30,12 +30,21 @@ export class Part10Writer {
     });
   }
 
-  static async create(directory: string, info: FileMetaInfo): Promise<Part10Writer> {
-    const file = await DurableFile.create(directory);
+  static async create(
+    directory: string,
+    info: FileMetaInfo,
+    options: { directoryExists?: boolean } = {},
+  ): Promise<Part10Writer> {
+    const file = await DurableFile.create(directory, options);
     const writer = new Part10Writer(file, info);
-    writer.push(encodeFileMetaHeader(info));
+    const meta = encodeFileMetaHeader(info);
+    writer.datasetOffset = meta.length;
+    writer.push(meta);
     return writer;
   }
+
+  /** Where the data set starts in the file: the length of preamble, prefix and meta group. */
+  datasetOffset = 0;
 
   get tempPath(): string {
     return this.file.tempPath;
@@ -73,6 +82,17 @@ export class Part10Writer {
   async commit(destination: string, options: { fsync?: boolean } = {}): Promise<void> {
     await this.flush();
     await this.file.commit(destination, options);
+  }
+
+  /** Writes what is buffered, fsyncs (unless told not to) and closes; see DurableFile.seal. */
+  async seal(options: { fsync?: boolean } = {}): Promise<void> {
+    await this.flush();
+    await this.file.seal(options);
+  }
+
+  /** After seal and a link under the real name: removes the temporary name. */
+  release(): Promise<void> {
+    return this.file.release();
   }
 
   async abort(): Promise<void> {

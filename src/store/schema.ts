@@ -62,8 +62,13 @@ export interface SeriesTable {
   institution_name: string | null;
   created_at: number;
   updated_at: number;
-  /** Set when retention deleted the series' files; cleared when a new instance arrives. */
+  /**
+   * Set when retention takes the series' files away (they no longer answer queries); cleared
+   * when a new instance arrives.
+   */
   purged_at: number | null;
+  /** Set once every file of the purge is deleted: purged_at without it is unfinished work. */
+  files_removed_at: number | null;
 }
 
 export interface InstancesTable {
@@ -90,7 +95,11 @@ export interface InstancesTable {
   purged_at: number | null;
 }
 
-export type CompletionState = 'open' | 'complete';
+/**
+ * expected: a count was announced (by the PACS) before any instance arrived; open: instances
+ * arrive, not complete yet; complete: quiet long enough, or the expected count reached.
+ */
+export type CompletionState = 'expected' | 'open' | 'complete';
 
 export interface SeriesCompletionTable {
   series_instance_uid: string;
@@ -153,6 +162,78 @@ export interface FeaturesetRowsTable {
   created_at: number;
 }
 
+// --- Cohort retrieval (migration 0002) -----------------------------------------------------------
+
+export type RetrieveRunState =
+  'running' | 'pausing' | 'paused' | 'cancelling' | 'cancelled' | 'done' | 'failed';
+
+export interface RetrieveRunsTable {
+  id: string;
+  /** Hash of what the run does (CSV content, PACS, options): the same command finds its run. */
+  spec_hash: string;
+  /** Everything needed to resume the run (JSON). */
+  spec_json: JsonColumn;
+  kind: string;
+  csv_path: string;
+  /** `AET@host:port` of the PACS. */
+  pacs: string;
+  state: RetrieveRunState;
+  /** `host:pid` of the process executing it while running. */
+  owner: string | null;
+  heartbeat_at: number | null;
+  rows_total: number;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export type RetrieveRowState = 'pending' | 'done' | 'partial' | 'not-found' | 'failed' | 'skipped';
+
+export interface RetrieveRowsTable {
+  run_id: string;
+  /** 1-based position among the CSV's data rows. */
+  row: number;
+  /** The file line the row starts on. */
+  line: number;
+  /** The row's key cells as written (JSON array of strings). */
+  cells_json: JsonColumn;
+  /** The planned query (JSON), null for an invalid row. */
+  query_json: JsonColumn | null;
+  state: RetrieveRowState;
+  studies_matched: number | null;
+  instances_expected: number | null;
+  instances_received: number | null;
+  /** C-FIND matches kept for the find-only outputs (JSON array of objects). */
+  matches_json: JsonColumn | null;
+  error: string | null;
+  attempts: number;
+  finished_at: number | null;
+}
+
+export type RetrieveUnitState = 'done' | 'partial' | 'failed';
+
+/** A study (or series) fetched by a run: fetched once, however many rows match it. */
+export interface RetrieveUnitsTable {
+  run_id: string;
+  /** The StudyInstanceUID, or `study/series` for a series. */
+  unit_key: string;
+  study_instance_uid: string;
+  series_instance_uid: string | null;
+  state: RetrieveUnitState;
+  /** NumberOf{Study,Series}RelatedInstances from C-FIND, when the PACS reported it. */
+  expected: number | null;
+  /** Instances that arrived (C-MOVE to us, C-GET), or the completed count (external destination). */
+  received: number;
+  completed: number;
+  failed: number;
+  warning: number;
+  bytes: number;
+  error: string | null;
+  attempts: number;
+  finished_at: number;
+}
+
 export interface Database {
   patients: PatientsTable;
   studies: StudiesTable;
@@ -162,4 +243,7 @@ export interface Database {
   jobs: JobsTable;
   featuresets: FeaturesetsTable;
   featureset_rows: FeaturesetRowsTable;
+  retrieve_runs: RetrieveRunsTable;
+  retrieve_rows: RetrieveRowsTable;
+  retrieve_units: RetrieveUnitsTable;
 }

@@ -73,6 +73,7 @@ describe('importNifflerConfig', () => {
         },
         csv: {
           columnMap: { '#0': 'PatientID', '#5': 'AccessionNumber' },
+          unmappedColumns: 'ignore',
           longAccession: false,
           dateFormat: '%m/%d/%Y',
         },

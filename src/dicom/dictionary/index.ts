@@ -194,6 +194,11 @@ export function tagForKeyword(keyword: string): Tag | undefined {
   return tags().byKeyword.get(keyword);
 }
 
+/** Every keyword with a tag of its own (for did-you-mean suggestions). */
+export function dictionaryKeywords(): string[] {
+  return [...tags().byKeyword.keys()];
+}
+
 // ---------------------------------------------------------------------------------------------
 // UIDs
 // ---------------------------------------------------------------------------------------------

@@ -82,6 +82,8 @@ export class DicomServer {
   private readonly options: ServerOptions;
   private readonly server: Server;
   private readonly connections = new Set<DicomConnection>();
+  /** Each ended association's cleanup (a partial object's file removed): close() awaits them. */
+  private readonly cleanups = new Set<Promise<void>>();
 
   constructor(options: ServerOptions) {
     this.options = options;
@@ -123,6 +125,7 @@ export class DicomServer {
     }
     for (const connection of this.connections) connection.abort('server shutting down');
     while (this.connections.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    await Promise.all([...this.cleanups]);
     await closed;
   }
 
@@ -176,7 +179,11 @@ export class DicomServer {
         dataset: (event) => scp?.dataset(event),
         ended: (ending) => {
           this.connections.delete(connection);
-          void scp?.ended();
+          if (scp !== undefined) {
+            const cleanup = scp.ended().catch(() => undefined);
+            this.cleanups.add(cleanup);
+            void cleanup.finally(() => this.cleanups.delete(cleanup));
+          }
           options.onEvent?.({ kind: 'association-ended', id, ending });
         },
       },

@@ -88,10 +88,19 @@ export const migration0001: Migration = {
       .addColumn('created_at', int64, notNull)
       .addColumn('updated_at', int64, notNull)
       .addColumn('purged_at', int64)
+      .addColumn('files_removed_at', int64)
       .addUniqueConstraint('series_series_instance_uid_key', ['series_instance_uid'])
       .execute();
     await db.schema.createIndex('series_study_ref_idx').on('series').column('study_ref').execute();
     await db.schema.createIndex('series_modality_idx').on('series').column('modality').execute();
+    // Retention's journal: series marked purged whose files are not all removed yet (a crash
+    // between the two); nearly always empty.
+    await db.schema
+      .createIndex('series_purge_pending_idx')
+      .on('series')
+      .column('purged_at')
+      .where(sql<boolean>`purged_at is not null and files_removed_at is null`)
+      .execute();
 
     await db.schema
       .createTable('instances')
@@ -118,9 +127,9 @@ export const migration0001: Migration = {
 
     await db.schema
       .createTable('series_completion')
-      .addColumn('series_instance_uid', text, (c) =>
-        c.primaryKey().references('series.series_instance_uid'),
-      )
+      // No foreign key to series: a PACS may announce a series' count before its first
+      // instance arrives (state 'expected').
+      .addColumn('series_instance_uid', text, (c) => c.primaryKey())
       .addColumn('version', 'integer', notNull)
       .addColumn('state', text, notNull)
       .addColumn('instance_count', 'integer', notNull)
@@ -128,7 +137,10 @@ export const migration0001: Migration = {
       .addColumn('first_received_at', int64, notNull)
       .addColumn('last_received_at', int64, notNull)
       .addColumn('completed_at', int64)
-      .addCheckConstraint('series_completion_state_check', sql`state in ('open', 'complete')`)
+      .addCheckConstraint(
+        'series_completion_state_check',
+        sql`state in ('expected', 'open', 'complete')`,
+      )
       .execute();
     // dueSeries: open series by quiet time. Partial, so completed series (nearly all of them at
     // scale) cost nothing to the scan.

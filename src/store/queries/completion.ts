@@ -78,20 +78,24 @@ export async function dueSeries(
   now: number,
   quietSeconds: number,
   limit = 100,
+  options: { expectedCounts?: boolean } = {},
 ): Promise<SeriesCompletion[]> {
   const quietBefore = now - quietSeconds * 1000;
+  const byCount = options.expectedCounts ?? true;
   const rows = await ex
     .selectFrom('series_completion')
     .select(COLUMNS)
     .where('state', '=', 'open')
     .where((eb) =>
-      eb.or([
-        eb('last_received_at', '<=', quietBefore),
-        eb.and([
-          eb('expected_count', 'is not', null),
-          eb('instance_count', '>=', eb.ref('expected_count')),
-        ]),
-      ]),
+      byCount
+        ? eb.or([
+            eb('last_received_at', '<=', quietBefore),
+            eb.and([
+              eb('expected_count', 'is not', null),
+              eb('instance_count', '>=', eb.ref('expected_count')),
+            ]),
+          ])
+        : eb('last_received_at', '<=', quietBefore),
     )
     .orderBy('last_received_at')
     .orderBy('series_instance_uid')
@@ -108,6 +112,10 @@ export interface CompleteOptions {
   readonly quietBefore?: number | undefined;
   /** The queue of the series-complete job; default 'series-complete'. */
   readonly queue?: string | undefined;
+  /** With quietBefore: whether a reached expected count also completes (default true). */
+  readonly expectedCounts?: boolean | undefined;
+  /** Attempts the series-complete job gets (jobs.maxAttempts); default DEFAULT_MAX_ATTEMPTS. */
+  readonly maxAttempts?: number | undefined;
 }
 
 /**
@@ -131,13 +139,15 @@ export async function completeSeries(
     .where('state', '=', 'open')
     .$if(quietBefore !== undefined, (qb) =>
       qb.where((eb) =>
-        eb.or([
-          eb('last_received_at', '<=', quietBefore ?? 0),
-          eb.and([
-            eb('expected_count', 'is not', null),
-            eb('instance_count', '>=', eb.ref('expected_count')),
-          ]),
-        ]),
+        options.expectedCounts === false
+          ? eb('last_received_at', '<=', quietBefore ?? 0)
+          : eb.or([
+              eb('last_received_at', '<=', quietBefore ?? 0),
+              eb.and([
+                eb('expected_count', 'is not', null),
+                eb('instance_count', '>=', eb.ref('expected_count')),
+              ]),
+            ]),
       ),
     )
     .returning(['instance_count', 'first_received_at', 'last_received_at'])
@@ -168,9 +178,55 @@ export async function completeSeries(
         lastReceivedAt: result.last_received_at,
       },
       jobKey: `series-complete:${seriesUid}:${version}`,
+      maxAttempts: options.maxAttempts,
       seriesInstanceUid: seriesUid,
     },
     now,
   );
   return { fired: true, jobId: job.id };
+}
+
+/**
+ * Announces how many instances a series will have (the PACS said so: C-FIND's
+ * NumberOfSeriesRelatedInstances). Before the first instance the series waits in state
+ * `expected` (no quiet timer runs); once instances arrive, the series completes when the count
+ * is reached. A count from here replaces one read from a header.
+ */
+export async function expectSeries(
+  ex: Executor,
+  seriesUid: string,
+  expectedCount: number,
+  now: number,
+): Promise<void> {
+  if (!Number.isSafeInteger(expectedCount) || expectedCount < 0) {
+    throw new RangeError(`expected count ${expectedCount} is not a count`);
+  }
+  await ex
+    .insertInto('series_completion')
+    .values({
+      series_instance_uid: seriesUid,
+      version: 1,
+      state: 'expected',
+      instance_count: 0,
+      expected_count: expectedCount,
+      first_received_at: now,
+      last_received_at: now,
+      completed_at: null,
+    })
+    .onConflict((oc) =>
+      oc.column('series_instance_uid').doUpdateSet({ expected_count: expectedCount }),
+    )
+    .execute();
+}
+
+/** How many series are in each completion state (for status and metrics). */
+export async function completionCounts(ex: Executor): Promise<Record<CompletionState, number>> {
+  const rows = await ex
+    .selectFrom('series_completion')
+    .select((eb) => ['state', eb.fn.countAll<number>().as('n')])
+    .groupBy('state')
+    .execute();
+  const out: Record<CompletionState, number> = { expected: 0, open: 0, complete: 0 };
+  for (const row of rows) out[row.state] = Number(row.n);
+  return out;
 }

@@ -28,7 +28,12 @@ export const DUPLICATE_POLICIES = ['keep-first', 'replace', 'keep-both'] as cons
  */
 export type DuplicatePolicy = (typeof DUPLICATE_POLICIES)[number];
 
-export type IndexOutcome = 'inserted' | 'duplicate-kept-first' | 'replaced' | 'kept-both';
+/**
+ * restored: the UID was indexed but retention had deleted its file: whatever the policy, the new
+ * copy takes the row (a sender re-sending a purged object must get it stored again).
+ */
+export type IndexOutcome =
+  'inserted' | 'duplicate-kept-first' | 'replaced' | 'kept-both' | 'restored';
 
 /** One instance to index: the main attributes, where its file is and how it arrived. */
 export interface InstanceRecord {
@@ -83,6 +88,11 @@ export interface IndexResult {
   readonly seriesVersion: number;
   /** True when this instance reopened a completed series as a new version. */
   readonly amended: boolean;
+  /**
+   * True for the first instance of a series (the first indexed, whatever its arrival order
+   * between receivers): featuresets in series mode are filled from it.
+   */
+  readonly firstOfSeries: boolean;
   /** replaced: the file the row pointed to before; duplicate-kept-first: the file kept. */
   readonly previousPath?: string;
   /** The `stored` event, when one was enqueued. */
@@ -92,7 +102,11 @@ export interface IndexResult {
 export interface IndexOptions {
   /** Time of the index rows; default record.receivedAt. */
   readonly now?: number | undefined;
-  /** The queue of the `stored` event (default 'stored'); false for none. */
+  /**
+   * A queue to put one `stored` job per indexed instance in, in this transaction; default none.
+   * Off by default: the series-complete job is the event pipelines consume, and per-instance
+   * jobs nobody consumes would pile up and hold retention back (it waits for a series' jobs).
+   */
   readonly storedQueue?: string | false | undefined;
 }
 
@@ -144,12 +158,13 @@ export async function indexInstance(
 
   const existing = await tx
     .selectFrom('instances')
-    .select(['id', 'copy_number', 'path', 'series_ref'])
+    .select(['id', 'copy_number', 'path', 'series_ref', 'purged_at'])
     .where('sop_instance_uid', '=', sopUid)
     .orderBy('copy_number', 'desc')
     .execute();
   const first = existing.find((e) => e.copy_number === 0);
-  if (first !== undefined && policy === 'keep-first') {
+  const restoring = first !== undefined && first.purged_at !== null;
+  if (first !== undefined && !restoring && policy === 'keep-first') {
     // Nothing changes: not the index, not completion, no event.
     return {
       outcome: 'duplicate-kept-first',
@@ -157,6 +172,7 @@ export async function indexInstance(
       copyNumber: 0,
       seriesVersion: await currentVersion(tx, seriesUid),
       amended: false,
+      firstOfSeries: false,
       previousPath: first.path,
     };
   }
@@ -241,6 +257,7 @@ export async function indexInstance(
       created_at: now,
       updated_at: now,
       purged_at: null,
+      files_removed_at: null,
     })
     .onConflict((oc) =>
       oc.column('series_instance_uid').doUpdateSet((eb) => ({
@@ -270,6 +287,7 @@ export async function indexInstance(
         updated_at: eb.ref('excluded.updated_at'),
         // New files arrived: the series has data on disk again.
         purged_at: null,
+        files_removed_at: null,
       })),
     )
     .returning('id')
@@ -303,10 +321,12 @@ export async function indexInstance(
         .returning('id')
         .executeTakeFirstOrThrow()
     ).id;
-  } else if (policy === 'replace') {
-    outcome = 'replaced';
+  } else if (policy === 'replace' || restoring) {
+    outcome = restoring ? 'restored' : 'replaced';
     instanceId = first.id;
-    previousPath = first.path;
+    // A restored row's old file is retention's to delete (it may already be gone, and the new
+    // copy may have taken its name): only a replaced file is the caller's to remove.
+    if (!restoring) previousPath = first.path;
     if (first.series_ref === series.id) countDelta = 0;
     await tx.updateTable('instances').set(row).where('id', '=', first.id).execute();
   } else {
@@ -321,7 +341,7 @@ export async function indexInstance(
     ).id;
   }
 
-  const { version, amended } = await recordArrival(tx, isPostgres, {
+  const { version, amended, firstOfSeries } = await recordArrival(tx, isPostgres, {
     seriesUid,
     receivedAt,
     countDelta,
@@ -329,11 +349,11 @@ export async function indexInstance(
   });
 
   let storedJobId: number | undefined;
-  if (options.storedQueue !== false) {
+  if (options.storedQueue !== undefined && options.storedQueue !== false) {
     const job = await enqueue(
       tx,
       {
-        queue: options.storedQueue ?? 'stored',
+        queue: options.storedQueue,
         kind: 'stored',
         payload: {
           sopInstanceUid: sopUid,
@@ -358,6 +378,7 @@ export async function indexInstance(
     copyNumber,
     seriesVersion: version,
     amended,
+    firstOfSeries,
     ...(previousPath !== undefined && { previousPath }),
     ...(storedJobId !== undefined && { storedJobId }),
   };
@@ -373,14 +394,15 @@ async function currentVersion(tx: Executor, seriesUid: string): Promise<number> 
 }
 
 /**
- * Counts an arrival in series_completion: a new series opens version 1; a completed one opens
- * the next version (amended); an open one just counts and moves its quiet timer.
+ * Counts an arrival in series_completion: a new series (or one only expected) opens version 1;
+ * a completed one opens the next version (amended); an open one just counts and moves its quiet
+ * timer. An expected count from the PACS (expectSeries) wins over one from a header.
  */
 async function recordArrival(
   tx: Executor,
   isPostgres: boolean,
   arrival: { seriesUid: string; receivedAt: number; countDelta: number; expected: number | null },
-): Promise<{ version: number; amended: boolean }> {
+): Promise<{ version: number; amended: boolean; firstOfSeries: boolean }> {
   const { seriesUid, receivedAt, countDelta, expected } = arrival;
   const current = await tx
     .selectFrom('series_completion')
@@ -402,7 +424,22 @@ async function recordArrival(
         completed_at: null,
       })
       .execute();
-    return { version: 1, amended: false };
+    return { version: 1, amended: false, firstOfSeries: true };
+  }
+  if (current.state === 'expected') {
+    await tx
+      .updateTable('series_completion')
+      .set({
+        state: 'open',
+        instance_count: countDelta,
+        expected_count: current.expected_count ?? expected,
+        first_received_at: receivedAt,
+        last_received_at: receivedAt,
+        completed_at: null,
+      })
+      .where('series_instance_uid', '=', seriesUid)
+      .execute();
+    return { version: current.version, amended: false, firstOfSeries: true };
   }
   const amended = current.state === 'complete';
   const version = amended ? current.version + 1 : current.version;
@@ -412,11 +449,26 @@ async function recordArrival(
       version,
       state: 'open',
       instance_count: current.instance_count + countDelta,
-      expected_count: expected ?? current.expected_count,
+      expected_count: current.expected_count ?? expected,
       last_received_at: Math.max(receivedAt, current.last_received_at),
       completed_at: null,
     })
     .where('series_instance_uid', '=', seriesUid)
     .execute();
-  return { version, amended };
+  return { version, amended, firstOfSeries: false };
+}
+
+/** Whether the index holds `path` (storage-root relative) for this SOP Instance UID. */
+export async function isIndexedAt(
+  ex: Executor,
+  sopInstanceUid: string,
+  path: string,
+): Promise<boolean> {
+  const row = await ex
+    .selectFrom('instances')
+    .select('id')
+    .where('sop_instance_uid', '=', stripNul(sopInstanceUid).trim())
+    .where('path', '=', path)
+    .executeTakeFirst();
+  return row !== undefined;
 }

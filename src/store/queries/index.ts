@@ -10,3 +10,5 @@ export * from './jobs.js';
 export { fromJson, stripNul, toJson } from './json.js';
 export * from './matching.js';
 export * from './retention.js';
+export * from './retrieve.js';
+export * from './summary.js';

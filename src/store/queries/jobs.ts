@@ -314,3 +314,28 @@ export async function pruneDoneJobs(ex: Executor, before: number): Promise<numbe
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** Jobs per queue and state (queue depth for status and metrics). */
+export async function jobCounts(
+  ex: Executor,
+): Promise<{ queue: string; state: JobState; count: number }[]> {
+  const rows = await ex
+    .selectFrom('jobs')
+    .select((eb) => ['queue', 'state', eb.fn.countAll<number>().as('n')])
+    .groupBy(['queue', 'state'])
+    .orderBy('queue')
+    .orderBy('state')
+    .execute();
+  return rows.map((r) => ({ queue: r.queue, state: r.state, count: Number(r.n) }));
+}
+
+/** Puts a dead job back in the queue, due now with a fresh set of attempts (an operator's retry). */
+export async function retryDead(ex: Executor, jobId: number, now: number): Promise<boolean> {
+  const result = await ex
+    .updateTable('jobs')
+    .set({ state: 'pending', attempts: 0, run_at: now, updated_at: now })
+    .where('id', '=', jobId)
+    .where('state', '=', 'dead')
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}

@@ -9,13 +9,13 @@
  *   1. purgeableSeries -> candidates;
  *   2. per candidate, in a transaction: markPurged(tx, uid, version) -> the paths, or nothing
  *      when the series changed meanwhile (a new instance reopened it);
- *   3. after the commit, delete those files. A crash between 2 and 3 leaves files the index
- *      calls purged: the caller journals the paths first, or sweeps the storage root.
+ *   3. after the commit, delete those files (and the folders they leave empty), then
+ *      markFilesRemoved. A crash between 2 and 3 leaves the series in pendingRemovals, which
+ *      the caller finishes first on its next run: purged_at is the journal.
  * A new instance in a purged series clears the series' purged_at and opens a new version, so it
  * is processed and purged again in turn.
  */
-import type { Executor } from '../database.js';
-import { dialectOf } from '../database.js';
+import { dialectOf, type Executor } from '../database.js';
 
 export interface PurgeCandidate {
   readonly seriesInstanceUid: string;
@@ -59,6 +59,9 @@ export async function purgeableSeries(
 /**
  * Marks the files of (series, version) purged, if the series is still complete at that version
  * and all its jobs are done. Returns the paths to delete (after the commit), or purged: false.
+ * Rows are locked in indexInstance's order (series, then completion), so a purge racing an
+ * arriving instance on PostgreSQL waits instead of deadlocking; whichever commits first wins
+ * (an instance first reopens the series, and the purge finds it no longer complete).
  */
 export async function markPurged(
   tx: Executor,
@@ -66,13 +69,21 @@ export async function markPurged(
   version: number,
   now: number,
 ): Promise<{ purged: boolean; paths: string[] }> {
+  const isPostgres = dialectOf(tx) === 'postgres';
+  const series = await tx
+    .selectFrom('series')
+    .select(['id', 'purged_at'])
+    .where('series_instance_uid', '=', seriesUid)
+    .$if(isPostgres, (qb) => qb.forUpdate())
+    .executeTakeFirst();
+  if (!series || series.purged_at !== null) return { purged: false, paths: [] };
   const completion = await tx
     .selectFrom('series_completion')
     .select('version')
     .where('series_instance_uid', '=', seriesUid)
     .where('version', '=', version)
     .where('state', '=', 'complete')
-    .$if(dialectOf(tx) === 'postgres', (qb) => qb.forUpdate())
+    .$if(isPostgres, (qb) => qb.forUpdate())
     .executeTakeFirst();
   if (!completion) return { purged: false, paths: [] };
   const unfinished = await tx
@@ -83,14 +94,11 @@ export async function markPurged(
     .limit(1)
     .executeTakeFirst();
   if (unfinished) return { purged: false, paths: [] };
-  const series = await tx
+  await tx
     .updateTable('series')
-    .set({ purged_at: now })
-    .where('series_instance_uid', '=', seriesUid)
-    .where('purged_at', 'is', null)
-    .returning('id')
-    .executeTakeFirst();
-  if (!series) return { purged: false, paths: [] };
+    .set({ purged_at: now, files_removed_at: null })
+    .where('id', '=', series.id)
+    .execute();
   const rows = await tx
     .updateTable('instances')
     .set({ purged_at: now })
@@ -99,4 +107,56 @@ export async function markPurged(
     .returning('path')
     .execute();
   return { purged: true, paths: rows.map((r) => r.path).sort() };
+}
+
+/** A purge whose files may not all be deleted yet (the process stopped between the steps). */
+export interface PendingRemoval {
+  readonly seriesInstanceUid: string;
+  readonly purgedAt: number;
+  readonly paths: string[];
+}
+
+/**
+ * Series marked purged whose file removal was not recorded as finished: their purged instance
+ * paths, to delete again (deleting a missing file is fine) before markFilesRemoved.
+ */
+export async function pendingRemovals(ex: Executor, limit = 100): Promise<PendingRemoval[]> {
+  const series = await ex
+    .selectFrom('series')
+    .select(['id', 'series_instance_uid', 'purged_at'])
+    .where('purged_at', 'is not', null)
+    .where('files_removed_at', 'is', null)
+    .orderBy('purged_at')
+    .limit(limit)
+    .execute();
+  const out: PendingRemoval[] = [];
+  for (const s of series) {
+    const rows = await ex
+      .selectFrom('instances')
+      .select('path')
+      .where('series_ref', '=', s.id)
+      .where('purged_at', 'is not', null)
+      .execute();
+    out.push({
+      seriesInstanceUid: s.series_instance_uid,
+      purgedAt: s.purged_at ?? 0,
+      paths: rows.map((r) => r.path).sort(),
+    });
+  }
+  return out;
+}
+
+/** Records that the files of a purge are deleted (only if the series was not refilled since). */
+export async function markFilesRemoved(
+  ex: Executor,
+  seriesUid: string,
+  purgedAt: number,
+  now: number,
+): Promise<void> {
+  await ex
+    .updateTable('series')
+    .set({ files_removed_at: now })
+    .where('series_instance_uid', '=', seriesUid)
+    .where('purged_at', '=', purgedAt)
+    .execute();
 }

@@ -1,0 +1,235 @@
+// The executor's rarer paths against a scripted PACS (our own DicomServer with find and get
+// handlers that fail on cue): transient failures retried with backoff, a study that stays short
+// of the count C-FIND announced (partial), a fatal refusal that stops the run with its rows
+// pending until a resume; and the pure parts: windows (midnight, daylight saving), the rate gate
+// on a fake clock, completeness.
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { parseTimeWindow } from '../../src/config/values.js';
+import { Dataset, EXPLICIT_LITTLE } from '../../src/dicom/dataset.js';
+import { tagForKeyword } from '../../src/dicom/dictionary/index.js';
+import { readStrings } from '../../src/dicom/values/strings.js';
+import { setStrings } from '../../src/dicom/write/edit.js';
+import { Status } from '../../src/net/dimse/status.js';
+import { DimseStatusError } from '../../src/net/services/handlers.js';
+import { readInstanceFile } from '../../src/net/services/instance-file.js';
+import { DicomServer } from '../../src/net/services/server.js';
+import { resumeRetrieval, retrieveCohort } from '../../src/retrieve/retrieval.js';
+import { completeness } from '../../src/retrieve/run/executor.js';
+import { PacsGate } from '../../src/retrieve/run/gate.js';
+import { msUntilWindow } from '../../src/retrieve/run/window.js';
+import { LOCALHOST, removeDir, tempDir } from '../helpers/peers.js';
+import { writeStudies, type WrittenInstance } from './studies.js';
+
+const tag = (keyword: string): number => tagForKeyword(keyword)!;
+const text = (ds: Dataset, keyword: string): string => {
+  const element = ds.get(tag(keyword));
+  return element?.kind === 'value' ? readStrings(ds, element).join('\\') : '';
+};
+
+/** A fake clock: sleeping moves time at once and is recorded. */
+function fakeClock(start = Date.UTC(2024, 0, 1, 12)) {
+  const clock = {
+    time: start,
+    sleeps: [] as number[],
+    now: () => clock.time,
+    sleep: async (ms: number) => {
+      clock.sleeps.push(ms);
+      clock.time += ms;
+    },
+  };
+  return clock;
+}
+
+describe('retrieval against a scripted PACS', () => {
+  let work: string;
+  let server: DicomServer;
+  let port: number;
+  let config: Config;
+  let written: WrittenInstance[];
+  const gets = new Map<string, number>();
+  let refuse = true;
+
+  before(async () => {
+    work = await tempDir('retrieve-scripted');
+    const files = path.join(work, 'files');
+    await mkdir(files);
+    // Study 2.25.71: two instances (C-FIND says 2). Study 2.25.72: two instances, C-FIND says 3.
+    written = await writeStudies(
+      files,
+      [
+        ['RETRY', '2.25.71'],
+        ['SHORT', '2.25.72'],
+      ].map(([patientId, uid]) => ({
+        patientId: patientId!,
+        accession: 'X',
+        date: '20240101',
+        uid: uid!,
+        description: 'CT',
+        series: [
+          {
+            uid: `${uid!}1`,
+            modality: 'CT',
+            files: ['pydicom/test_files/CT_small.dcm', 'pydicom/test_files/CT_small.dcm'],
+          },
+        ],
+      })),
+    );
+    server = new DicomServer({
+      aeTitle: 'SCRIPTED',
+      host: LOCALHOST,
+      port: 0,
+      handlers: {
+        find: async function* ({ identifier }) {
+          const patient = text(identifier, 'PatientID');
+          if (patient === 'FATAL' && refuse) {
+            throw new DimseStatusError(Status.RefusedNotAuthorized, 'not for you');
+          }
+          const study = { RETRY: '2.25.71', SHORT: '2.25.72', FATAL: '2.25.71' }[patient];
+          if (study === undefined) return;
+          const match = new Dataset(EXPLICIT_LITTLE);
+          setStrings(match, tag('QueryRetrieveLevel'), ['STUDY']);
+          setStrings(match, tag('PatientID'), [patient]);
+          setStrings(match, tag('StudyInstanceUID'), [study]);
+          setStrings(match, tag('NumberOfStudyRelatedInstances'), [
+            patient === 'SHORT' ? '3' : '2',
+          ]);
+          yield match;
+        },
+        get: async function* ({ identifier, store }) {
+          const study = text(identifier, 'StudyInstanceUID');
+          const attempt = (gets.get(study) ?? 0) + 1;
+          gets.set(study, attempt);
+          // The first C-GET of study 71 finds the PACS out of resources (transient).
+          if (study === '2.25.71' && attempt === 1) {
+            throw new DimseStatusError(Status.OutOfResources, 'busy');
+          }
+          let completed = 0;
+          for (const w of written.filter((x) => x.study.uid === study)) {
+            const status = await store(await readInstanceFile(w.file));
+            if (status === Status.Success) completed++;
+            yield { remaining: 0, completed, failed: 0, warning: 0 };
+          }
+          return { completed, failed: 0, warning: 0 };
+        },
+      },
+    });
+    port = (await server.listen()).port;
+    const file = path.join(work, 'niffler.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        storage: { fsync: false },
+        http: { enabled: false },
+        jobs: { maxAttempts: 3, backoffSeconds: 10, backoffMaxSeconds: 60 },
+        retrieve: { mode: 'get' },
+      }),
+    );
+    config = loadConfig({ file, env: {} }).config;
+  });
+
+  after(async () => {
+    await server?.close(1_000);
+    await removeDir(work);
+  });
+
+  async function run(name: string, csvText: string, clock = fakeClock()) {
+    const folder = path.join(work, name);
+    await mkdir(folder);
+    const csv = path.join(folder, 'cohort.csv');
+    await writeFile(csv, csvText);
+    const out = path.join(folder, 'out');
+    const outcome = await retrieveCohort(
+      config,
+      { csv, from: `SCRIPTED@${LOCALHOST}:${port}`, out, concurrency: 1 },
+      { noEmail: true, clock },
+    );
+    return { outcome, out, clock };
+  }
+
+  it('retries a transient failure with backoff; a short study ends partial', async () => {
+    const { outcome, clock } = await run('retry', 'PatientID\nRETRY\nSHORT\n');
+    assert.equal(outcome.ending?.state, 'done', JSON.stringify(outcome.ending));
+    assert.equal(gets.get('2.25.71'), 2, 'study 71: one failure, one success');
+    assert.equal(gets.get('2.25.72'), 3, 'study 72: every attempt, still short');
+    // Backoff: 10 s then 20 s (doubling) for study 72; 10 s for study 71.
+    assert.deepEqual(clock.sleeps, [10_000, 10_000, 20_000]);
+    assert.deepEqual(outcome.counts, { done: 1, partial: 1 });
+  });
+
+  it('a fatal refusal stops the run with its rows pending; resuming finishes them', async () => {
+    refuse = true;
+    gets.clear();
+    const { outcome, out } = await run('fatal', 'PatientID\nFATAL\nRETRY\n');
+    assert.equal(outcome.ending?.state, 'failed');
+    assert.match(
+      outcome.ending?.state === 'failed' ? outcome.ending.error : '',
+      /C-FIND: .*0124.*not for you/,
+    );
+    assert.deepEqual(outcome.counts, { pending: 2 });
+    refuse = false;
+    const resumed = await resumeRetrieval(
+      config,
+      outcome.run.id,
+      out,
+      {},
+      {
+        noEmail: true,
+        clock: fakeClock(),
+      },
+    );
+    assert.equal(resumed.ending?.state, 'done', JSON.stringify(resumed.ending));
+    assert.deepEqual(resumed.counts, { done: 2 });
+  });
+});
+
+describe('pure parts', () => {
+  it('windows: open now, later today, after midnight, across daylight saving', () => {
+    const night = parseTimeWindow('19:00-07:00')!;
+    const day = parseTimeWindow('09:30-17:00')!;
+    const at = (h: number, m = 0): number => Date.UTC(2024, 0, 10, h, m);
+    assert.equal(msUntilWindow(night, at(23), 'UTC'), 0);
+    assert.equal(msUntilWindow(night, at(3), 'UTC'), 0);
+    assert.equal(msUntilWindow(night, at(7), 'UTC'), 12 * 3600_000);
+    assert.equal(msUntilWindow(night, at(18, 59), 'UTC'), 60_000);
+    assert.equal(msUntilWindow(day, at(17), 'UTC'), (16 * 60 + 30) * 60_000);
+    assert.equal(msUntilWindow(day, at(9, 30), 'UTC'), 0);
+    // Paris, 2024-03-31 01:00 local (00:00 UTC): clocks jump 02:00 -> 03:00, so 04:00 local
+    // is two hours away, not three (three would land at 05:00, after this short window).
+    const paris = parseTimeWindow('04:00-05:00')!;
+    const wait = msUntilWindow(paris, Date.UTC(2024, 2, 31, 0, 0), 'Europe/Paris');
+    assert.equal(wait, 2 * 3600_000);
+    assert.equal(msUntilWindow(paris, Date.UTC(2024, 2, 31, 0, 0) + wait, 'Europe/Paris'), 0);
+  });
+
+  it('the gate holds the rate per minute on a fake clock', async () => {
+    const clock = fakeClock();
+    const gate = new PacsGate({ maxConcurrent: 1, maxPerMinute: 2, clock });
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++)
+      await gate.run(async () => times.push(clock.now() - Date.UTC(2024, 0, 1, 12)));
+    assert.deepEqual(times, [0, 0, 60_000, 60_000, 120_000]);
+  });
+
+  it('completeness: failures, the announced count, and what actually arrived', () => {
+    const unit = { key: 's', studyInstanceUid: 's', expected: 3 };
+    assert.deepEqual(completeness(unit, { status: 0, completed: 3, failed: 0, warning: 0 }, 3), {
+      complete: true,
+    });
+    assert.equal(
+      completeness(unit, { status: 0xb000, completed: 2, failed: 1 }, 2).complete,
+      false,
+    );
+    assert.equal(completeness(unit, { status: 0, completed: 2, failed: 0 }, 2).complete, false);
+    assert.equal(completeness(unit, { status: 0, completed: 3, failed: 0 }, 2).complete, false);
+    assert.equal(
+      completeness({ ...unit, expected: undefined }, { status: 0, completed: 3 }, undefined)
+        .complete,
+      true,
+    );
+    assert.equal(completeness(unit, { status: Status.Cancel, completed: 3 }, 3).complete, false);
+  });
+});
