@@ -43,6 +43,27 @@ export interface HeaderFilter {
   readonly phi: boolean;
   /** Only these top-level attributes (a featureset); undefined: every attribute. */
   readonly only?: ReadonlySet<Tag> | undefined;
+  /** With `only`: private attributes named by creator (`CREATOR:0019xx0B`) are kept too. */
+  readonly onlyPrivate?: readonly PrivateAttribute[] | undefined;
+}
+
+/** A private attribute by its creator, whatever block the creator holds in a file. */
+export interface PrivateAttribute {
+  readonly creator: string;
+  readonly group: number;
+  /** The element's low byte (`0B` in `0019xx0B`). */
+  readonly offset: number;
+}
+
+function selected(element: Element, filter: HeaderFilter): boolean {
+  if (filter.only === undefined || filter.only.has(element.tag)) return true;
+  const { tag } = element;
+  if (!isPrivateTag(tag) || privateCreatorTagFor(tag) === undefined) return false;
+  const creator = element.privateCreator?.trim();
+  return (filter.onlyPrivate ?? []).some(
+    (p) =>
+      p.group === tagGroup(tag) && p.offset === (tagElement(tag) & 0xff) && p.creator === creator,
+  );
 }
 
 const BINARY_ONLY = new Set(['OB', 'OW', 'OF', 'OD', 'OL', 'OV', 'UN']);
@@ -128,7 +149,7 @@ export function headerColumns(dataset: Dataset, filter: HeaderFilter): Map<strin
   const out = new Map<string, string>();
   const visit = (scope: Dataset, prefix: string, depth: number): void => {
     for (const element of scope.sorted()) {
-      if (depth === 0 && filter.only !== undefined && !filter.only.has(element.tag)) continue;
+      if (depth === 0 && !selected(element, filter)) continue;
       if (!keep(element, filter)) continue;
       const name = prefix + attributeName(element);
       if (element.kind === 'sequence') {
@@ -163,30 +184,4 @@ export function columnSortKey(name: string): string {
       return tag === undefined ? `z${part}` : `t${hex8(tag)}`;
     })
     .join('/');
-}
-
-/** Featureset lines to tags: keywords, or tags as `00100020`, `0010,0020`, `(0010,0020)`, `0x00100020`. */
-export function parseFeatureset(
-  text: string,
-  file: string,
-): { tags: Set<Tag>; errors: string[]; names: Map<Tag, string> } {
-  const tags = new Set<Tag>();
-  const names = new Map<Tag, string>();
-  const errors: string[] = [];
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const line = raw.replace(/#.*/, '').trim();
-    if (line === '') return;
-    const hex = /^(?:0x)?\(?([0-9a-fA-F]{4}),?([0-9a-fA-F]{4})\)?$/.exec(line);
-    const tag =
-      hex !== null
-        ? ((parseInt(hex[1]!, 16) << 16) | parseInt(hex[2]!, 16)) >>> 0
-        : tagForKeyword(line);
-    if (tag === undefined) {
-      errors.push(`${file}:${index + 1}: "${line}" is neither a DICOM keyword nor a tag`);
-      return;
-    }
-    tags.add(tag);
-    names.set(tag, line);
-  });
-  return { tags, errors, names };
 }

@@ -12,7 +12,7 @@
 export { renderAttributes, type RenderAttributes } from './attributes.js';
 export { ExportError, type ExportErrorCode } from './errors.js';
 export { FAILURE_REASONS, type Failure, type FailureReason } from './failures.js';
-export { headerColumns, parseFeatureset, type HeaderFilter } from './headers.js';
+export { headerColumns, type HeaderFilter, type PrivateAttribute } from './headers.js';
 export { IMAGES_FOLDER, LEVELS, type Level } from './layout.js';
 export { encodeNiftiHeader, type NiftiHeader } from './nifti/header.js';
 export { planVolume, type VolumePlan } from './nifti/geometry.js';

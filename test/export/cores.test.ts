@@ -9,7 +9,7 @@ import * as nifti from 'nifti-reader-js';
 import { lookupTag, parseBuffer, tagForKeyword } from '../../src/dicom/index.js';
 import { describePixels } from '../../src/dicom/pixels/index.js';
 import { csvField, csvLine } from '../../src/export/csv.js';
-import { columnSortKey, headerColumns, parseFeatureset } from '../../src/export/headers.js';
+import { columnSortKey, headerColumns } from '../../src/export/headers.js';
 import { pngName } from '../../src/export/layout.js';
 import { encodeNiftiHeader, quaternionOf, type Affine } from '../../src/export/nifti/header.js';
 import { planVolume } from '../../src/export/nifti/geometry.js';
@@ -153,15 +153,14 @@ describe('header columns', () => {
       'Rows',
     ]);
   });
-  test('featureset lines: keywords and tags in every spelling, comments, errors with line numbers', () => {
-    const parsed = parseFeatureset(
-      'PatientID\n0x0019100B\n(0028,0010)\n00280011\n# comment\n\nNotAKeyword\n',
-      'f.txt',
-    );
-    assert.deepEqual([...parsed.tags], [0x00100020, 0x0019100b, 0x00280010, 0x00280011]);
-    assert.deepEqual(parsed.errors, [
-      'f.txt:7: "NotAKeyword" is neither a DICOM keyword nor a tag',
-    ]);
+  test('a featureset filter keeps its tags, and private attributes by creator in any block', () => {
+    const only = headerColumns(ct, {
+      privateAttributes: true,
+      phi: true,
+      only: new Set([0x00080060, 0x00280010]),
+      onlyPrivate: [{ creator: 'GEMS_IDEN_01', group: 0x0009, offset: 0x02 }],
+    });
+    assert.deepEqual([...only.keys()], ['Modality', '0009xx02_GEMS_IDEN_01', 'Rows']);
   });
 });
 

@@ -346,24 +346,40 @@ describe('options', () => {
     assert.deepEqual(headerColumns, ['Modality', 'SliceThickness', 'Rows', 'Columns']);
   });
 
-  test('a featureset line that is neither keyword nor tag is an error naming the line', () => {
-    const featureset = path.join(work, 'bad-featureset.txt');
-    writeFileSync(featureset, 'Modality\nPatientsNmae\n');
+  test('featureset lines as everywhere in Niffler: an unknown keyword warns, a malformed line stops', () => {
+    const unknown = path.join(work, 'unknown-featureset.txt');
+    writeFileSync(unknown, 'Modality\nPatientsNmae\n');
+    const warned = niffler([
+      'export',
+      'png',
+      at['ct']!,
+      '--out',
+      path.join(work, 'x1'),
+      '--headers',
+      'featureset',
+      unknown,
+      '--workers',
+      '0',
+    ]);
+    assert.equal(warned.status, 0, warned.stderr);
+    assert.match(
+      warned.stderr,
+      /unknown-featureset\.txt:2: PatientsNmae is not a keyword of the data dictionary; it is ignored/,
+    );
+    const bad = path.join(work, 'bad-featureset.txt');
+    writeFileSync(bad, 'Modality\nPatient Name\n');
     const run = niffler([
       'export',
       'png',
       at['ct']!,
       '--out',
-      path.join(work, 'x'),
+      path.join(work, 'x2'),
       '--headers',
       'featureset',
-      featureset,
+      bad,
     ]);
     assert.equal(run.status, 2);
-    assert.match(
-      run.stderr,
-      /bad-featureset\.txt:2: "PatientsNmae" is neither a DICOM keyword nor a tag/,
-    );
+    assert.match(run.stderr, /bad-featureset\.txt:2: "Patient Name" is not a keyword, a tag/);
   });
 
   test('--headers common keeps the columns present in at least 90% of rows', () => {

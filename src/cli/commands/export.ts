@@ -3,7 +3,8 @@ import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { ConfigError, loadConfig, secretKeys, configSchema } from '../../config/index.js';
 import { ExportError } from '../../export/errors.js';
-import { parseFeatureset, type HeaderFilter } from '../../export/headers.js';
+import { type HeaderFilter, type PrivateAttribute } from '../../export/headers.js';
+import { FeaturesetError, parseFeatureset } from '../../metadata/index.js';
 import { LEVELS, type Level } from '../../export/layout.js';
 import type { ColumnChoice } from '../../export/outputs.js';
 import { progressWriter, type ProgressState } from '../../export/progress.js';
@@ -77,7 +78,7 @@ export function registerExport(root: Command): void {
     .option(
       '--headers <mode>',
       'metadata.csv columns: public, common (present in >= 90% of rows), all (private too), ' +
-        'or featureset FILE (one keyword or tag per line)',
+        'or featureset FILE (the featureset syntax: a keyword, tag or CREATOR:0019xx0B per line)',
       'public',
     )
     .option('--phi', 'include PHI attributes and the source path in metadata.csv', false)
@@ -254,20 +255,41 @@ function columnChoice(
       `--headers featureset: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
     );
   }
-  const parsed = parseFeatureset(text, file);
-  if (parsed.errors.length > 0) throw new CliError(parsed.errors.join('\n'));
-  if (parsed.tags.size === 0) throw new CliError(`${file}: the featureset names no attribute`);
-  const phi = [...parsed.names].filter(([tag]) => {
+  // The featureset syntax of the whole product (src/metadata): keywords, tags in the original's
+  // spellings, private attributes by creator; unknown keywords warn and are ignored.
+  let parsed: ReturnType<typeof parseFeatureset>;
+  try {
+    parsed = parseFeatureset('featureset', text, file);
+  } catch (error) {
+    if (error instanceof FeaturesetError) throw new CliError(`${error.message} [${error.code}]`);
+    throw error;
+  }
+  for (const warning of parsed.warnings) process.stderr.write(`niffler export: ${warning}\n`);
+  const tags = new Set<Tag>();
+  const names = new Map<Tag, string>();
+  const privateEntries: PrivateAttribute[] = [];
+  for (const entry of parsed.featureset.entries) {
+    if (entry.kind === 'tag') {
+      tags.add(entry.tag);
+      names.set(entry.tag, entry.key);
+    } else if (entry.kind === 'private') {
+      privateEntries.push({ creator: entry.creator, group: entry.group, offset: entry.offset });
+    }
+  }
+  if (tags.size === 0 && privateEntries.length === 0) {
+    throw new CliError(`${file}: the featureset names no attribute`);
+  }
+  const phi = [...names].filter(([tag]) => {
     const entry = lookupTag(tag);
     return isPhi(tag, entry?.vr ?? 'UN', entry?.keyword ?? '');
   });
   return {
     choice: {
       kind: 'featureset',
-      tags: parsed.tags,
-      columns: featuresetColumns(parsed.tags, phiAllowed),
+      tags,
+      columns: featuresetColumns(tags, phiAllowed),
     },
-    filter: { privateAttributes: true, phi: false, only: parsed.tags },
+    filter: { privateAttributes: true, phi: false, only: tags, onlyPrivate: privateEntries },
     phi: phi.map(([, name]) => name),
   };
 }
