@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerConfig } from './commands/config.js';
 import { registerDump } from './commands/dump.js';
 import { registerEcho } from './commands/echo.js';
+import { normalizeExportArgs, registerExport } from './commands/export.js';
 import { registerFind } from './commands/find.js';
 import { registerGet } from './commands/get.js';
 import { registerMove } from './commands/move.js';
@@ -37,6 +38,7 @@ function program(): Command {
   registerGet(root);
   registerRetrieve(root);
   registerConfig(root);
+  registerExport(root);
   return root;
 }
 
@@ -48,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    await root.parseAsync(argv, { from: 'user' });
+    const args = argv[0] === 'export' ? normalizeExportArgs(argv) : argv;
+    await root.parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {

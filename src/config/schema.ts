@@ -616,8 +616,10 @@ const exportSection = z
   .strictObject({
     ...secret(
       'pseudonymKey',
-      'HMAC key of the keyed pseudonyms de-identification writes, at least 16 characters. The ' +
-        'same key gives the same pseudonyms; whoever has it can test a guessed identifier.',
+      'HMAC key of the keyed pseudonyms that name exported folders and files (niffler export) ' +
+        'and that de-identification writes, at least 16 characters. Required by export: there ' +
+        'is no default. The same key gives the same pseudonyms; whoever has it can test a ' +
+        'guessed identifier, so keep it out of the output folder.',
       16,
     ),
   })

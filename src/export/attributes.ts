@@ -73,7 +73,7 @@ function firstItem(dataset: Dataset | undefined, tag: Tag, index = 0): Dataset |
 }
 
 /** Where a functional group's attributes are for a frame: per-frame item, shared item, top level. */
-function groupScopes(dataset: Dataset, frame: number, group: Tag): Dataset[] {
+export function groupScopes(dataset: Dataset, frame: number, group: Tag): Dataset[] {
   const scopes: Dataset[] = [];
   const perFrame = firstItem(firstItem(dataset, PER_FRAME_FUNCTIONAL_GROUPS, frame), group);
   const shared = firstItem(firstItem(dataset, SHARED_FUNCTIONAL_GROUPS), group);

@@ -43,9 +43,9 @@ export function renderColour(
   }
   const sampleBits = Math.min(desc.bitsStored, desc.bitsAllocated);
   const scale = scaler(sampleBits, bits);
-  const samples = readSamples(frame, desc);
+  let samples = readSamples(frame, desc);
   if (photometric === 'YBR_FULL_422' || photometric === 'YBR_PARTIAL_422') {
-    upsample422(samples, desc, count);
+    samples = upsample422(samples, desc);
   } else if (photometric === 'YBR_PARTIAL_420') {
     throw new RangeError('native YBR_PARTIAL_420 pixel data cannot be rendered');
   }
@@ -99,24 +99,32 @@ function readSamples(frame: Uint8Array, desc: PixelDescription): Uint32Array {
 
 /**
  * YBR 4:2:2 native data (Y1 Y2 Cb Cr per pair of pixels, PS3.3 C.7.6.3.1.2) to three samples per
- * pixel, in place of the first 3 * count cells of a larger array.
+ * pixel, colour-by-pixel. An odd last column keeps its own Y and the pair's chroma.
  */
-function upsample422(samples: Uint32Array, desc: PixelDescription, count: number): void {
-  const pairs = Math.floor(count / 2);
-  const full = new Uint32Array(count * 3);
-  for (let p = 0; p < pairs; p++) {
-    const y1 = samples[4 * p]!;
-    const y2 = samples[4 * p + 1]!;
-    const cb = samples[4 * p + 2]!;
-    const cr = samples[4 * p + 3]!;
-    full.set([y1, cb, cr, y2, cb, cr], 6 * p);
+function upsample422(samples: Uint32Array, desc: PixelDescription): Uint32Array {
+  const { rows, columns } = desc;
+  const perRow = 2 * columns + (columns % 2);
+  if (samples.length < rows * perRow - (columns % 2)) {
+    throw new RangeError('YBR 4:2:2 frame too short');
   }
-  if (count % 2 === 1 && desc.columns % 2 === 1) {
-    const last = samples.subarray(4 * pairs);
-    full.set([last[0] ?? 0, last[2] ?? 0, last[3] ?? 0], 3 * (count - 1));
+  const full = new Uint32Array(rows * columns * 3);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < columns; c += 2) {
+      const at = r * perRow + 2 * c;
+      const cb = samples[at + 2] ?? 0;
+      const cr = samples[at + 3] ?? 0;
+      const o = 3 * (r * columns + c);
+      full[o] = samples[at]!;
+      full[o + 1] = cb;
+      full[o + 2] = cr;
+      if (c + 1 < columns) {
+        full[o + 3] = samples[at + 1]!;
+        full[o + 4] = cb;
+        full[o + 5] = cr;
+      }
+    }
   }
-  samples.set(full.subarray(0, Math.min(full.length, samples.length)));
-  if (full.length > samples.length) throw new RangeError('YBR 4:2:2 frame too short');
+  return full;
 }
 
 type Converter = (a: number, b: number, c: number, rgb: number[]) => void;
@@ -124,7 +132,16 @@ type Converter = (a: number, b: number, c: number, rgb: number[]) => void;
 function converter(photometric: string, bits: number): Converter {
   const max = 2 ** bits - 1;
   const clamp = (v: number) => (v < 0 ? 0 : v > max ? max : Math.trunc(v));
-  if (photometric === 'YBR_FULL' || photometric === 'YBR_FULL_422') {
+  if (photometric === 'YBR_FULL_422') {
+    // DCMTK (diyf2pxt.h): in doubles, truncated once at the end, with max (not max + 1) / 2 as
+    // the chroma offset.
+    return (y, cb, cr, rgb) => {
+      rgb[0] = clamp(y + 1.402 * cr - 0.701 * max);
+      rgb[1] = clamp(y - 0.3441 * cb - 0.7141 * cr + 0.5291 * max);
+      rgb[2] = clamp(y + 1.772 * cb - 0.8859 * max);
+    };
+  }
+  if (photometric === 'YBR_FULL') {
     if (bits === 8) {
       // DCMTK's 8-bit tables: each product truncated on its own, then summed and clipped.
       const rcr = new Int16Array(256);

@@ -12,7 +12,7 @@ import type { Lut } from './lut.js';
 import { lookup } from './lut.js';
 import type { ModalityTransform, RenderAttributes, VoiWindow } from './attributes.js';
 import { renderColour } from './colour.js';
-import { storedValues } from './stored.js';
+import { storedValues, type StoredValues } from './stored.js';
 
 export type OutputBits = 8 | 16;
 
@@ -90,12 +90,6 @@ export function modalityFunction(transform: ModalityTransform | undefined): (v: 
   return (v) => lookup(lut, v);
 }
 
-/** Output range ends: MONOCHROME1 runs from white to black (C.7.6.3.1.2). */
-function outputRange(bits: OutputBits, inverted: boolean): { low: number; high: number } {
-  const max = bits === 8 ? 0xff : 0xffff;
-  return inverted ? { low: max, high: 0 } : { low: 0, high: max };
-}
-
 /**
  * The VOI stage as a function of a modality value, producing an output value between low and
  * high (already truncated to an integer).
@@ -142,13 +136,17 @@ export function minMaxWindow(min: number, max: number): VoiWindow {
 const TABLE_LIMIT = 1 << 20;
 
 function renderGrey(
-  values: Int32Array | Float64Array,
+  values: StoredValues,
   desc: PixelDescription,
   attrs: RenderAttributes,
   options: RenderOptions,
   inverted: boolean,
 ): RenderResult {
-  const { low, high } = outputRange(options.bits, inverted);
+  // MONOCHROME1 runs from white to black (C.7.6.3.1.2): the output range is walked backwards,
+  // as DCMTK does, so 8-bit output matches dcm2pnm value for value.
+  const max = options.bits === 8 ? 0xff : 0xffff;
+  const low = inverted ? max : 0;
+  const high = inverted ? 0 : max;
   const modality = modalityFunction(attrs.modality);
   const count = values.length;
   let smin = Infinity;
@@ -159,7 +157,7 @@ function renderGrey(
     if (v > smax) smax = v;
   }
   if (count === 0) smin = smax = 0;
-  const integer = values instanceof Int32Array && smax - smin < TABLE_LIMIT;
+  const integer = !(values instanceof Float64Array) && smax - smin < TABLE_LIMIT;
 
   // The modality values: a table over the stored range (with the values present marked, for
   // the min-max of a non-monotonic Modality LUT), or one per pixel.

@@ -1,12 +1,18 @@
 /** Stored pixel values of one frame as numbers (PS3.5 8.1.1, PS3.3 C.7.6.3.1.1). Pure. */
 import { unpackBits, type PixelDescription } from '../dicom/pixels/index.js';
 
+/** Stored values: integers in an integer array, floats (and integers over 32 bits) as doubles. */
+export type StoredValues = Int32Array | Float64Array | Uint16Array | Int16Array | Uint8Array;
+
 /**
  * The stored values of one grey frame (PS3.5 8.1.1, PS3.3 C.7.6.3.1.1): Bits Stored bits ending
- * at High Bit, two's complement when Pixel Representation is 1. Int32Array up to 16 bits stored,
- * Float64Array above and for float pixel data.
+ * at High Bit, two's complement when Pixel Representation is 1. Float64Array for float pixel
+ * data and above 16 bits stored; otherwise integers, as a view of the frame itself when the cells
+ * already hold the values (8 or 16-bit cells with nothing above Bits Stored, or full 16-bit
+ * signed cells), so the common case allocates nothing: a 3328 x 4096 frame copied into an
+ * Int32Array cost more than rendering it. A view must not be modified.
  */
-export function storedValues(frame: Uint8Array, desc: PixelDescription): Int32Array | Float64Array {
+export function storedValues(frame: Uint8Array, desc: PixelDescription): StoredValues {
   const count = desc.rows * desc.columns;
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   if (desc.kind === 'float' || desc.kind === 'double') {
@@ -36,9 +42,11 @@ export function storedValues(frame: Uint8Array, desc: PixelDescription): Int32Ar
     }
     return out;
   }
-  const out = new Int32Array(count);
   const mask = stored >= 32 ? 0xffffffff : (1 << stored) - 1;
   const sign = 1 << (stored - 1);
+  const direct = directView(frame, desc, count, allocated, stored, shift, signed, mask);
+  if (direct !== undefined) return direct;
+  const out = new Int32Array(count);
   if (allocated === 8 && shift === 0) {
     for (let i = 0; i < count; i++) {
       const v = frame[i]! & mask;
@@ -58,6 +66,38 @@ export function storedValues(frame: Uint8Array, desc: PixelDescription): Int32Ar
     out[i] = signed && v & sign ? v - (sign << 1) : v;
   }
   return out;
+}
+
+/**
+ * The frame itself as values, when no cell needs masking or sign extension: unsigned 8 or 16-bit
+ * cells with no bit set above Bits Stored (checked), or 16-bit signed cells with 16 bits stored.
+ * Decoded frames are little endian, as typed arrays are on every platform Node supports.
+ */
+function directView(
+  frame: Uint8Array,
+  desc: PixelDescription,
+  count: number,
+  allocated: number,
+  stored: number,
+  shift: number,
+  signed: boolean,
+  mask: number,
+): StoredValues | undefined {
+  if (shift !== 0 || desc.samplesPerPixel !== 1) return undefined;
+  if (allocated === 8 && !signed) {
+    const bytes = frame.subarray(0, count);
+    if (stored === 8) return bytes;
+    for (let i = 0; i < count; i++) if (bytes[i]! > mask) return undefined;
+    return bytes;
+  }
+  if (allocated !== 16 || frame.byteOffset % 2 !== 0) return undefined;
+  if (signed) {
+    return stored === 16 ? new Int16Array(frame.buffer, frame.byteOffset, count) : undefined;
+  }
+  const words = new Uint16Array(frame.buffer, frame.byteOffset, count);
+  if (stored === 16) return words;
+  for (let i = 0; i < count; i++) if (words[i]! > mask) return undefined;
+  return words;
 }
 
 function cellAt(view: DataView, index: number, bits: number): number {
