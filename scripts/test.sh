@@ -2,7 +2,7 @@
 # `npm test [-- <test files> <node --test options>]`
 #   1. makes sure the system tools the tests compare against are installed (Debian packages),
 #      node_modules exists and dist/ is built;
-#   2. checks PostgreSQL at 127.0.0.1:5432 (a warning for now);
+#   2. checks PostgreSQL at 127.0.0.1:5432 (the SQLite-and-PostgreSQL suites need it);
 #   3. runs test/**/*.test.ts (or only the files given) with Node's test runner.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -42,7 +42,13 @@ if [[ ! -f dist/cli/main.js ]] ||
 fi
 
 # --- 2. PostgreSQL --------------------------------------------------------------------------
-pg_ready() { command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; }
+pg_ready() {
+  if command -v pg_isready >/dev/null; then
+    pg_isready -q -h 127.0.0.1 -p 5432
+  else
+    (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
+  fi
+}
 if ! pg_ready; then
   if [[ $(id -u) -eq 0 ]] && command -v pg_ctlcluster >/dev/null && [[ -d /etc/postgresql ]]; then
     for version in $(ls /etc/postgresql); do
@@ -50,7 +56,12 @@ if ! pg_ready; then
       pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
     done
   fi
-  pg_ready || log 'warning: PostgreSQL is not reachable at 127.0.0.1:5432 (no test needs it yet)'
+  if ! pg_ready; then
+    # The store, receiver and retrieval suites run on SQLite and on PostgreSQL: without it they fail.
+    log 'PostgreSQL is not reachable at 127.0.0.1:5432 (trust auth, database "test"):'
+    log 'the store, receiver and retrieval tests need it; start it, e.g. pg_ctlcluster 15 main start'
+    exit 2
+  fi
 fi
 
 # --- 3. tests -------------------------------------------------------------------------------

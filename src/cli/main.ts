@@ -15,7 +15,7 @@ import { registerStoreScp } from './commands/store-scp.js';
 import { CliError } from './errors.js';
 
 /** Builds the command tree. Commands are thin: they parse arguments and call the layers below. */
-function program(): Command {
+export function program(): Command {
   const root = new Command('niffler')
     .description('Moves radiology images from hospital PACS into research pipelines.')
     .showHelpAfterError('(run with --help for usage)')

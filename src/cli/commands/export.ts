@@ -87,12 +87,7 @@ export function registerExport(root: Command): void {
       'fit each PNG inside a square of this size',
       integer('--resize', 1, 65535),
     )
-    .option(
-      '--workers <n>',
-      'worker threads (default: one per core)',
-      integer('--workers', 0, 256),
-      availableParallelism(),
-    )
+    .option('--workers <n>', 'worker threads (default: one per core)', integer('--workers', 0, 256))
     .option('--retry-failed', 'try again the files that failed in an earlier run', false)
     .option('--config <file>', 'configuration file (for export.pseudonymKey)')
     .option('--no-progress', 'no progress bar')
@@ -117,12 +112,7 @@ function registerNifti(command: Command): void {
       'public',
     )
     .option('--phi', 'include PHI attributes in metadata.csv', false)
-    .option(
-      '--workers <n>',
-      'worker threads (default: one per core)',
-      integer('--workers', 0, 256),
-      availableParallelism(),
-    )
+    .option('--workers <n>', 'worker threads (default: one per core)', integer('--workers', 0, 256))
     .option('--config <file>', 'configuration file (for export.pseudonymKey)')
     .option('--no-progress', 'no progress bar')
     .action(async (inputs: string[], options: NiftiCommandOptions) => {
@@ -134,7 +124,7 @@ interface NiftiCommandOptions {
   out: string;
   headers: string;
   phi: boolean;
-  workers: number;
+  workers?: number;
   config?: string;
   progress: boolean;
 }
@@ -164,7 +154,7 @@ async function nifti(inputs: string[], options: NiftiCommandOptions): Promise<nu
       outDir: options.out,
       key,
       headers: { privateAttributes: options.headers === 'all', phi: options.phi },
-      workers: options.workers,
+      workers: options.workers ?? availableParallelism(),
       signal: abort.signal,
       onProgress:
         progress === undefined
@@ -202,7 +192,7 @@ interface PngCommandOptions {
   headers: string;
   phi: boolean;
   resize?: number;
-  workers: number;
+  workers?: number;
   retryFailed: boolean;
   config?: string;
   progress: boolean;
@@ -344,7 +334,7 @@ async function png(inputs: string[], options: PngCommandOptions): Promise<number
       resize: options.resize,
       columns: choice,
       headers,
-      workers: options.workers,
+      workers: options.workers ?? availableParallelism(),
       retryFailed: options.retryFailed,
       signal: abort.signal,
       onProgress:
