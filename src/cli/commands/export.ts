@@ -134,47 +134,75 @@ async function nifti(inputs: string[], options: NiftiCommandOptions): Promise<nu
   if (options.headers !== 'public' && options.headers !== 'all') {
     throw new CliError(`--headers must be public or all for NIfTI, not "${options.headers}"`);
   }
-  const abort = new AbortController();
-  const onSignal = (): void => {
-    if (abort.signal.aborted) return;
-    process.stderr.write(
-      '\nniffler export: stopping after the series in progress; run again to resume\n',
-    );
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const progress = options.progress
-    ? progressWriter(process.stderr, () => performance.now())
-    : undefined;
-  let last: ProgressState | undefined;
-  try {
-    const summary = await exportNifti({
-      inputs,
-      outDir: options.out,
-      key,
-      headers: { privateAttributes: options.headers === 'all', phi: options.phi },
-      workers: options.workers ?? availableParallelism(),
-      signal: abort.signal,
-      onProgress:
-        progress === undefined
-          ? undefined
-          : (s) => {
-              last = s;
-              progress.update(s);
-            },
-    });
-    if (last !== undefined) progress?.finish(last);
-    process.stdout.write(
-      `niffler export nifti: ${summary.volumes} volumes, ${summary.failedSeries} series not ` +
+  return runExport(
+    'the series in progress',
+    options.progress,
+    (controls) =>
+      exportNifti({
+        inputs,
+        outDir: options.out,
+        key,
+        headers: { privateAttributes: options.headers === 'all', phi: options.phi },
+        workers: options.workers ?? availableParallelism(),
+        ...controls,
+      }),
+    (summary) => ({
+      interrupted: summary.interrupted,
+      line:
+        `niffler export nifti: ${summary.volumes} volumes, ${summary.failedSeries} series not ` +
         `exported, ${summary.failedFiles} files unreadable` +
         (summary.skippedSeries > 0
           ? `, ${summary.skippedSeries} series done in an earlier run`
           : '') +
         `; ${summary.total.series} volumes in all -> ${summary.files.metadata}, ` +
-        `${summary.files.mapping}, ${summary.files.failures}\n`,
-    );
-    return summary.interrupted ? 130 : 0;
+        `${summary.files.mapping}, ${summary.files.failures}`,
+    }),
+  );
+}
+
+interface RunControls {
+  signal: AbortSignal;
+  onProgress: ((state: ProgressState) => void) | undefined;
+}
+
+/**
+ * Runs one export: Ctrl-C or SIGTERM stops it after `inProgress` (a second run resumes), a
+ * progress line on stderr unless `showProgress` is off, the summary line on stdout, and an
+ * ExportError as one CLI line. Resolves to the exit code (130 when interrupted).
+ */
+async function runExport<S>(
+  inProgress: string,
+  showProgress: boolean,
+  run: (controls: RunControls) => Promise<S>,
+  report: (summary: S) => { line: string; interrupted: boolean },
+): Promise<number> {
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    if (abort.signal.aborted) return;
+    process.stderr.write(`\nniffler export: stopping after ${inProgress}; run again to resume\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = showProgress
+    ? progressWriter(process.stderr, () => performance.now())
+    : undefined;
+  let last: ProgressState | undefined;
+  try {
+    const summary = await run({
+      signal: abort.signal,
+      onProgress:
+        progress === undefined
+          ? undefined
+          : (state) => {
+              last = state;
+              progress.update(state);
+            },
+    });
+    if (last !== undefined) progress?.finish(last);
+    const { line, interrupted } = report(summary);
+    process.stdout.write(`${line}\n`);
+    return interrupted ? 130 : 0;
   } catch (error) {
     if (error instanceof ExportError) throw new CliError(`${error.message} [${error.code}]`);
     throw error;
@@ -309,56 +337,31 @@ async function png(inputs: string[], options: PngCommandOptions): Promise<number
         'metadata.csv; add --phi to include them\n',
     );
   }
-  const abort = new AbortController();
-  const onSignal = (): void => {
-    if (abort.signal.aborted) return;
-    process.stderr.write(
-      '\nniffler export: stopping after the files in progress; run again to resume\n',
-    );
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const progress = options.progress
-    ? progressWriter(process.stderr, () => performance.now())
-    : undefined;
-  let last: ProgressState | undefined;
-  try {
-    const summary = await exportPng({
-      inputs,
-      outDir: options.out,
-      key,
-      level: options.level,
-      bits: options.bits === '8' ? 8 : 16,
-      window: options.window,
-      resize: options.resize,
-      columns: choice,
-      headers,
-      workers: options.workers ?? availableParallelism(),
-      retryFailed: options.retryFailed,
-      signal: abort.signal,
-      onProgress:
-        progress === undefined
-          ? undefined
-          : (s) => {
-              last = s;
-              progress.update(s);
-            },
-    });
-    if (last !== undefined) progress?.finish(last);
-    process.stdout.write(
-      `niffler export png: ${summary.done} exported, ${summary.failed} failed` +
+  return runExport(
+    'the files in progress',
+    options.progress,
+    (controls) =>
+      exportPng({
+        inputs,
+        outDir: options.out,
+        key,
+        level: options.level,
+        bits: options.bits === '8' ? 8 : 16,
+        window: options.window,
+        resize: options.resize,
+        columns: choice,
+        headers,
+        workers: options.workers ?? availableParallelism(),
+        retryFailed: options.retryFailed,
+        ...controls,
+      }),
+    (summary) => ({
+      interrupted: summary.interrupted,
+      line:
+        `niffler export png: ${summary.done} exported, ${summary.failed} failed` +
         (summary.skipped > 0 ? `, ${summary.skipped} done in an earlier run` : '') +
         `; ${summary.total.done} exported and ${summary.total.failed} failed in all -> ` +
-        `${summary.files.metadata}, ${summary.files.mapping}, ${summary.files.failures}\n`,
-    );
-    if (summary.interrupted) return 130;
-    return 0;
-  } catch (error) {
-    if (error instanceof ExportError) throw new CliError(`${error.message} [${error.code}]`);
-    throw error;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+        `${summary.files.metadata}, ${summary.files.mapping}, ${summary.files.failures}`,
+    }),
+  );
 }
