@@ -314,7 +314,7 @@ export class Receiver {
       workerId,
       completion,
       tempDirectory,
-      settled: store.settled,
+      settled: () => store.settled(),
     });
     holder.receiver = receiver;
     const address = await server.listen();
