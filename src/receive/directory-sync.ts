@@ -8,7 +8,7 @@
  * No descriptor is kept open between syncs: retention may remove an emptied directory and a
  * later object recreate it, and an fsync through the old descriptor would not cover the new one.
  */
-import { syncDirectory } from '../io/durable-file.js';
+import { close, constants, fsync, open } from 'node:fs';
 
 interface Pending {
   running: Promise<void> | undefined;
@@ -44,4 +44,23 @@ export class DirectorySync {
     entry.queued = start();
     return entry.queued;
   }
+}
+
+/** open, fsync, close of a directory, with raw descriptors (cheaper than FileHandle). */
+function syncDirectory(directory: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    open(directory, constants.O_RDONLY | constants.O_DIRECTORY, (openError, fd) => {
+      if (openError !== null) {
+        reject(openError);
+        return;
+      }
+      fsync(fd, (syncError) => {
+        close(fd, (closeError) => {
+          const error = syncError ?? closeError;
+          if (error === null) resolve();
+          else reject(error);
+        });
+      });
+    });
+  });
 }

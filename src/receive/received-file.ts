@@ -27,6 +27,12 @@ import { TEMP_PREFIX } from '../io/durable-file.js';
 /** Bytes gathered before they are written (one writev); an object below it is written once. */
 const FLUSH_AT = 2 * 1024 * 1024;
 const DONE = Promise.resolve();
+/**
+ * Temporary names: a random tag per process and a counter, unique within the directory (one per
+ * receiver process, temp-area.ts) without a random draw per object.
+ */
+const PROCESS_TAG = randomBytes(4).toString('hex');
+let sequence = 0;
 /** writev takes at most IOV_MAX (1024 on Linux) buffers per call. */
 const MAX_IOV = 1024;
 
@@ -46,7 +52,7 @@ export class ReceivedFile {
   private created = false;
 
   constructor(directory: string, info: FileMetaInfo) {
-    this.tempPath = join(directory, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    this.tempPath = join(directory, `${TEMP_PREFIX}${PROCESS_TAG}-${(sequence++).toString(36)}`);
     this.parser = new DicomParser({
       input: 'dataset',
       transferSyntaxUid: info.transferSyntaxUid,
