@@ -126,9 +126,13 @@ export interface InstanceStoreOptions {
  * A StoreHandler that makes each object durable under the path template, runs `commit`, and
  * only then answers Success (see the module comment for the steps and the failure rules).
  */
-export function instanceStore(
-  options: InstanceStoreOptions,
-): StoreHandler & { settled(): Promise<void> } {
+export function instanceStore(options: InstanceStoreOptions): StoreHandler & {
+  /**
+   * Once no C-STORE is running any more (shutdown): waits for the cleanup done after the
+   * answers (temporary names) and closes the directory descriptors kept for fsync.
+   */
+  settled(): Promise<void>;
+} {
   const root = resolve(options.root);
   const template =
     typeof options.pathTemplate === 'string'
@@ -193,6 +197,7 @@ export function instanceStore(
           if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
           // Retention removed the (empty) directory between ensure and link: make it again.
           directories.forget(directory);
+          directorySync.forget(directory);
           await directories.ensure(directory);
           name = await linkUnique(writer.tempPath, directory, basename(templatePath));
         }
@@ -243,6 +248,7 @@ export function instanceStore(
   return Object.assign(handler, {
     settled: async (): Promise<void> => {
       while (background.size > 0) await Promise.all(background);
+      directorySync.close();
     },
   });
 }

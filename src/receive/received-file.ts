@@ -7,6 +7,8 @@
  * - bytes are gathered, not copied, up to FLUSH_AT and written with one writev; an object below
  *   that size (a CT slice, an MR image) costs open + writev + fdatasync + close, all at seal();
  *   a larger one streams in FLUSH_AT pieces, so memory stays bounded whatever its size;
+ * - the file is opened when the object starts arriving (the open overlaps the transfer) and
+ *   closed after seal in the background (the link that follows needs only the name);
  * - raw descriptors and callbacks rather than FileHandle promises (measured: FileHandle's
  *   bookkeeping was a visible share of the event loop's time per object);
  * - fdatasync, not fsync: it flushes the data and the metadata needed to read it back (the size),
@@ -45,11 +47,14 @@ export class ReceivedFile {
   private batch: Uint8Array[] = [];
   private batchLength = 0;
   private written = 0;
-  private fd: number | undefined;
-  /** open → sealed (closed, still under the temporary name) → released or aborted. */
+  /** The descriptor, opened as soon as the object starts arriving (overlapping its transfer). */
+  private readonly opening: Promise<number>;
+  /** The close after seal, not awaited by seal (the data is durable once fdatasync returns). */
+  private closing: Promise<void> | undefined;
+  /** A write under way (abort waits for it: the descriptor must not be closed under it). */
+  private flushing: Promise<void> | undefined;
+  /** open → sealed (data durable, still under the temporary name) → released or aborted. */
   private state: 'open' | 'sealed' | 'done' = 'open';
-  /** The file exists under tempPath (it was opened at least once). */
-  private created = false;
 
   constructor(directory: string, info: FileMetaInfo) {
     this.tempPath = join(directory, `${TEMP_PREFIX}${PROCESS_TAG}-${(sequence++).toString(36)}`);
@@ -62,6 +67,9 @@ export class ReceivedFile {
     const meta = encodeFileMetaHeader(info);
     this.datasetOffset = meta.length;
     this.push(meta);
+    this.opening = this.create();
+    // Its failure is reported by the write or seal that needs the descriptor.
+    this.opening.catch(() => undefined);
   }
 
   /** Bytes of the file so far (meta header included). */
@@ -81,7 +89,10 @@ export class ReceivedFile {
       }
     }
     this.push(chunk);
-    return this.batchLength >= FLUSH_AT ? this.flush() : DONE;
+    if (this.batchLength < FLUSH_AT) return DONE;
+    const flushing = this.flush();
+    this.flushing = flushing;
+    return flushing;
   }
 
   /**
@@ -101,17 +112,21 @@ export class ReceivedFile {
     }
   }
 
-  /** Writes what is gathered, fdatasyncs (unless told not to) and closes, keeping the name. */
+  /**
+   * Writes what is gathered and fdatasyncs (unless told not to): the bytes are durable under the
+   * temporary name when it resolves. The descriptor is closed in the background (a hard link
+   * needs only the name); release and abort wait for that close.
+   */
   async seal(options: { fsync?: boolean } = {}): Promise<void> {
     if (this.state !== 'open') throw new Error('seal after seal or abort');
     await this.flush();
-    const fd = this.fd ?? (await this.create());
+    const fd = await this.opening;
     this.state = 'sealed';
-    this.fd = undefined;
     try {
       if (options.fsync ?? true) await call<void>((cb) => fdatasync(fd, cb));
     } finally {
-      await call<void>((cb) => close(fd, cb));
+      this.closing = call<void>((cb) => close(fd, cb));
+      this.closing.catch(() => undefined);
     }
   }
 
@@ -119,19 +134,27 @@ export class ReceivedFile {
   async release(): Promise<void> {
     if (this.state !== 'sealed') throw new Error('release before seal');
     this.state = 'done';
+    await this.closing?.catch(() => undefined);
     await call<void>((cb) => unlink(this.tempPath, cb));
   }
 
   /** Closes and removes the temporary file (if it was made); safe to call more than once. */
   async abort(): Promise<void> {
     if (this.state === 'done') return;
+    const sealed = this.state === 'sealed';
     this.state = 'done';
     this.batch = [];
     this.batchLength = 0;
-    const fd = this.fd;
-    this.fd = undefined;
-    if (fd !== undefined) await call<void>((cb) => close(fd, cb)).catch(() => undefined);
-    if (this.created) await call<void>((cb) => unlink(this.tempPath, cb)).catch(() => undefined);
+    let fd: number;
+    try {
+      fd = await this.opening;
+    } catch {
+      return; // never made
+    }
+    await this.flushing?.catch(() => undefined);
+    if (sealed) await this.closing?.catch(() => undefined);
+    else await call<void>((cb) => close(fd, cb)).catch(() => undefined);
+    await call<void>((cb) => unlink(this.tempPath, cb)).catch(() => undefined);
   }
 
   private push(chunk: Uint8Array): void {
@@ -145,25 +168,16 @@ export class ReceivedFile {
    */
   private async create(): Promise<number> {
     const make = (): Promise<number> => call<number>((cb) => open(this.tempPath, 'wx', 0o640, cb));
-    const fd = await make().catch(async (error: unknown) => {
+    return make().catch(async (error: unknown) => {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       await mkdir(dirname(this.tempPath), { recursive: true });
       return make();
     });
-    this.created = true;
-    if (this.state !== 'open') {
-      // Aborted while the open was under way: nothing else will close or remove it.
-      await call<void>((cb) => close(fd, cb)).catch(() => undefined);
-      await call<void>((cb) => unlink(this.tempPath, cb)).catch(() => undefined);
-      throw new Error('aborted');
-    }
-    this.fd = fd;
-    return fd;
   }
 
   private async flush(): Promise<void> {
     if (this.batchLength === 0) return;
-    const fd = this.fd ?? (await this.create());
+    const fd = await this.opening;
     let buffers = this.batch;
     let length = this.batchLength;
     this.batch = [];
