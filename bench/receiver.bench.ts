@@ -32,7 +32,15 @@ import {
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
 
-const RUNS = 3;
+// BENCH_RECEIVER_RUNS / _FILES / _LATENCY=0 / _RECEIVERS=niffler,storescp shorten a run while
+// iterating; the quoted ratios come from the defaults.
+const RUNS = Number(process.env['BENCH_RECEIVER_RUNS'] ?? 3);
+const LATENCY = process.env['BENCH_RECEIVER_LATENCY'] !== '0';
+const RECEIVERS = (process.env['BENCH_RECEIVER_RECEIVERS'] ?? 'niffler,storescp,orthanc')
+  .split(',')
+  .filter((r): r is 'niffler' | 'storescp' | 'orthanc' =>
+    ['niffler', 'storescp', 'orthanc'].includes(r),
+  );
 const ASSOCIATIONS = 4;
 const COUNT = Number(process.env['BENCH_RECEIVER_FILES'] ?? 2000);
 const WORK = path.join(DATA_DIR, 'receiver');
@@ -44,12 +52,14 @@ interface Run {
 }
 
 async function main(): Promise<void> {
-  const files = ensureCtFiles(COUNT);
+  // Always the full set (a different count would regenerate the shared directory), then the
+  // first COUNT of it.
+  const files = ensureCtFiles(2000).slice(0, COUNT);
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
   const runs: Run[] = [];
   for (let run = 1; run <= RUNS; run++) {
-    for (const receiver of ['niffler', 'storescp', 'orthanc'] as const) {
+    for (const receiver of RECEIVERS) {
       const seconds = await throughput(receiver, files, run);
       runs.push({ receiver, seconds, imagesPerSecond: files.length / seconds });
       console.log(
@@ -64,6 +74,17 @@ async function main(): Promise<void> {
       .sort((a, b) => a - b);
     return values[Math.floor(values.length / 2)]!;
   };
+  if (!LATENCY) {
+    // Iterating: the throughput ratios only (medians of the runs made).
+    for (const peer of ['storescp', 'orthanc'] as const) {
+      if (!RECEIVERS.includes(peer) || !RECEIVERS.includes('niffler')) continue;
+      const target = peer === 'storescp' ? '1.0' : '2.0';
+      console.log(
+        `RATIO receiver-vs-${peer} ${(median('niffler') / median(peer)).toFixed(2)} (target >= ${target})`,
+      );
+    }
+    return;
+  }
   const latency10k = await latency(10_000, files);
   const latency1m = await latency(1_000_000, files);
   const table = [

@@ -3,7 +3,9 @@
  * its final name): one index transaction per batch of objects (group-commit.ts) holding, for
  * each, the patient/study/series/instance rows under the duplicate policy, the series
  * completion bookkeeping and the featureset rows (series mode: from the series' first indexed
- * instance; instance mode: from every instance). After the commit:
+ * instance; instance mode: from every instance). The next batch may run while a batch's commit
+ * is being flushed to disk (Db.transactionThenDurable); each object's hook returns only once its
+ * commit is on disk. After that:
  * - keep-first duplicate: the new copy is discarded (instance-store removes the file);
  * - replace: the file the row pointed to before is removed.
  */
@@ -48,8 +50,14 @@ interface Item {
   readonly stored: StoredInstance;
 }
 
+/** An item's outcome once its batch committed, and when that commit is on disk. */
+interface Committed {
+  readonly result: IndexResult;
+  readonly durable: Promise<void>;
+}
+
 export class Indexer {
-  private readonly committer: GroupCommitter<Item, IndexResult>;
+  private readonly committer: GroupCommitter<Item, Committed>;
   private readonly clock: () => number;
 
   constructor(private readonly options: IndexerOptions) {
@@ -83,7 +91,10 @@ export class Indexer {
   /** The hook for instanceStore. */
   readonly commit: CommitHook = async (stored): Promise<CommitResult> => {
     const record = instanceRecord(stored, transferSyntaxOf(stored.transferSyntaxUid).deflated);
-    const result = await this.committer.submit({ record, stored });
+    const { result, durable } = await this.committer.submit({ record, stored });
+    // The next batch runs while this one's commit is flushed; nothing is answered or removed
+    // before it is on disk.
+    await durable;
     const { metrics, logger, phi } = this.options;
     metrics?.instancesReceived.inc({ calling_ae: stored.callingAeTitle });
     metrics?.bytesReceived.inc({ calling_ae: stored.callingAeTitle }, stored.size);
@@ -119,7 +130,7 @@ export class Indexer {
     return {};
   };
 
-  private async commitBatch(items: readonly Item[]): Promise<IndexResult[]> {
+  private async commitBatch(items: readonly Item[]): Promise<Committed[]> {
     const { db, duplicates, featuresets, featuresetMode } = this.options;
     const now = this.clock();
     // Rows are locked in one order across batches and receivers (series, then SOP instance),
@@ -132,7 +143,7 @@ export class Indexer {
           cmp(a.item.record.seriesInstanceUid, b.item.record.seriesInstanceUid) ||
           cmp(a.item.record.sopInstanceUid, b.item.record.sopInstanceUid),
       );
-    return db.transaction(async (tx) => {
+    const { result: results, durable } = await db.transactionThenDurable(async (tx) => {
       const results: IndexResult[] = new Array<IndexResult>(items.length);
       for (const { item, i } of order) {
         const result = await indexInstance(tx, item.record, duplicates, { now });
@@ -158,6 +169,7 @@ export class Indexer {
       }
       return results;
     });
+    return results.map((result) => ({ result, durable }));
   }
 }
 

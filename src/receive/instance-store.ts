@@ -4,16 +4,18 @@
  * (DESIGN.md, "The real-time path"). For one object:
  *
  *   1. stream the data set, as received, behind a new file meta group into a temporary file in
- *      this process's temporary directory under the storage root (temp-area.ts); memory is one
- *      write batch plus the header, whatever the object's size;
+ *      this process's temporary directory under the storage root (temp-area.ts,
+ *      received-file.ts); memory is one write batch plus the header, whatever the object's size;
  *   2. parse the header up to Pixel Data as the bytes pass (the incremental DicomParser);
  *   3. compute the destination from the path template (every component sanitised);
- *   4. fsync the file, then give it its final name with a hard link that never replaces an
+ *   4. fdatasync the file, then give it its final name with a hard link that never replaces an
  *      existing file (a name already taken gets `~1`, `~2`...: a duplicate never overwrites an
  *      acknowledged copy before the index has decided), fsync the directory (and any directory
- *      just created, up to the root);
+ *      just created, up to the root); objects linked into one directory at the same time share
+ *      one directory fsync (directory-sync.ts);
  *   5. await the injected `commit` hook, where the index transaction runs;
- *   6. remove the temporary name, answer Success.
+ *   6. answer Success; the temporary name is removed after the answer (`settled()` waits for
+ *      those removals: the receiver calls it before it removes its temporary directory).
  *
  * Anything failing before the commit completes removes the final name and the temporary file,
  * and the C-STORE gets a failure status (status-for-error.ts: A700 for a full disk). Because the
@@ -26,9 +28,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Dataset } from '../dicom/dataset.js';
 import { makeTag, type Tag } from '../dicom/tag.js';
 import { readStrings } from '../dicom/values/strings.js';
-import { syncDirectory } from '../io/durable-file.js';
 import { DurableDirectories, linkUnique } from '../io/durable-link.js';
-import { Part10Writer } from '../io/part10-writer.js';
 import { Status } from '../net/dimse/status.js';
 import type {
   AssociationInfo,
@@ -38,6 +38,8 @@ import type {
 } from '../net/services/handlers.js';
 import { ReceiveError } from './errors.js';
 import { parsePathTemplate, renderPath, type PathTemplate } from './path-template.js';
+import { DirectorySync } from './directory-sync.js';
+import { ReceivedFile } from './received-file.js';
 import { createTempArea } from './temp-area.js';
 
 const SOP_CLASS_UID = makeTag(0x0008, 0x0016);
@@ -124,7 +126,13 @@ export interface InstanceStoreOptions {
  * A StoreHandler that makes each object durable under the path template, runs `commit`, and
  * only then answers Success (see the module comment for the steps and the failure rules).
  */
-export function instanceStore(options: InstanceStoreOptions): StoreHandler {
+export function instanceStore(options: InstanceStoreOptions): StoreHandler & {
+  /**
+   * Once no C-STORE is running any more (shutdown): waits for the cleanup done after the
+   * answers (temporary names) and closes the directory descriptors kept for fsync.
+   */
+  settled(): Promise<void>;
+} {
   const root = resolve(options.root);
   const template =
     typeof options.pathTemplate === 'string'
@@ -133,8 +141,13 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler {
   const fsync = options.fsync ?? true;
   const clock = options.clock ?? Date.now;
   const directories = new DurableDirectories(root, fsync);
+  const directorySync = new DirectorySync();
   let tempArea: Promise<string> | undefined;
-  let tempCreated = false;
+  const background = new Set<Promise<void>>();
+  const track = (work: Promise<void>): void => {
+    background.add(work);
+    void work.finally(() => background.delete(work));
+  };
   const tempDirectory = (): Promise<string> =>
     (tempArea ??=
       options.tempDirectory === undefined
@@ -143,35 +156,19 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler {
   const cleanupFailed = (path: string) => (error: unknown) => {
     options.onCleanupError?.(path, error);
   };
-
-  return async (request: StoreRequest) => {
+  const handler: StoreHandler = async (request: StoreRequest) => {
     await options.admit?.(request);
     const { command, association, transferSyntaxUid } = request;
     const callingAeTitle =
       association.negotiated.side === 'requestor'
         ? association.calledAeTitle
         : association.callingAeTitle;
-    const writer = await Part10Writer.create(
-      await tempDirectory(),
-      {
-        sopClassUid: command.affectedSopClassUid,
-        sopInstanceUid: command.affectedSopInstanceUid,
-        transferSyntaxUid,
-        sourceAeTitle: callingAeTitle,
-      },
-      // Made at start (createTempArea) or given by the caller; recreated if someone removed it.
-      { directoryExists: tempCreated },
-    ).catch(async (error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      tempCreated = false;
-      return Part10Writer.create(await tempDirectory(), {
-        sopClassUid: command.affectedSopClassUid,
-        sopInstanceUid: command.affectedSopInstanceUid,
-        transferSyntaxUid,
-        sourceAeTitle: callingAeTitle,
-      });
+    const writer = new ReceivedFile(await tempDirectory(), {
+      sopClassUid: command.affectedSopClassUid,
+      sopInstanceUid: command.affectedSopInstanceUid,
+      transferSyntaxUid,
+      sourceAeTitle: callingAeTitle,
     });
-    tempCreated = true;
 
     const end = async (): Promise<StoreOutcome> => {
       let linked: string | undefined;
@@ -200,11 +197,12 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler {
           if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
           // Retention removed the (empty) directory between ensure and link: make it again.
           directories.forget(directory);
+          directorySync.forget(directory);
           await directories.ensure(directory);
           name = await linkUnique(writer.tempPath, directory, basename(templatePath));
         }
         linked = join(directory, name);
-        if (fsync) await syncDirectory(directory);
+        if (fsync) await directorySync.sync(directory);
         const relativeDirectory = dirname(templatePath);
         const relativePath = relativeDirectory === '.' ? name : `${relativeDirectory}/${name}`;
 
@@ -230,7 +228,9 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler {
         });
         committed = true;
         if (result?.discard === true) await unlink(linked).catch(cleanupFailed(linked));
-        await writer.release().catch(cleanupFailed(writer.tempPath));
+        // The temporary name goes after the answer: the commit is what made the object
+        // durable, and recovery removes a temporary name left behind by a crash.
+        track(writer.release().catch(cleanupFailed(writer.tempPath)));
         return { status: Status.Success };
       } catch (error) {
         if (!committed && linked !== undefined) await unlink(linked).catch(cleanupFailed(linked));
@@ -245,6 +245,12 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler {
       abort: () => writer.abort(),
     };
   };
+  return Object.assign(handler, {
+    settled: async (): Promise<void> => {
+      while (background.size > 0) await Promise.all(background);
+      directorySync.close();
+    },
+  });
 }
 
 /**

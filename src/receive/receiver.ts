@@ -87,6 +87,8 @@ export class Receiver {
   private counts = { stored: 0, failed: 0, bytes: 0 };
   private port = 0;
   private readonly tempDirectory: string;
+  /** Resolves when the store's cleanup after its answers (temporary names) is done. */
+  private readonly settled: () => Promise<void>;
 
   private constructor(
     private readonly options: ReceiverOptions,
@@ -98,9 +100,11 @@ export class Receiver {
       workerId: string;
       completion: CompletionTracker;
       tempDirectory: string;
+      settled: () => Promise<void>;
     },
   ) {
     this.tempDirectory = parts.tempDirectory;
+    this.settled = parts.settled;
     this.server = parts.server;
     this.runner = parts.runner;
     this.retention = parts.retention;
@@ -310,6 +314,7 @@ export class Receiver {
       workerId,
       completion,
       tempDirectory,
+      settled: () => store.settled(),
     });
     holder.receiver = receiver;
     const address = await server.listen();
@@ -369,7 +374,9 @@ export class Receiver {
     await this.server.close(graceMs);
     await Promise.all(this.tickers.map((t) => t.stop()));
     await this.runner.stop();
-    // Our temporary directory is empty once every association has ended.
+    // Our temporary directory is empty once every association has ended and the temporary
+    // names removed after the answers are gone.
+    await this.settled();
     await rmdir(this.tempDirectory).catch(() => undefined);
     this.options.logger.info({ event: 'stopped', ...this.counts }, 'receiver stopped');
   }

@@ -138,8 +138,26 @@ export class Db {
    * held by the transaction, so a query on `db.kysely` would wait forever.
    */
   async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+    const { result, durable } = await this.transactionThenDurable(fn);
+    await durable;
+    return result;
+  }
+
+  /**
+   * Like transaction(), but resolves as soon as the transaction has committed, with `durable`:
+   * a promise that resolves once the commit is on disk (SQLite: the WAL flush described in the
+   * module comment; PostgreSQL: already, COMMIT waits for its WAL). Meanwhile the next
+   * transaction may run, and its flush is shared with this one's when they coincide: the
+   * receiver's group commit runs its next batch while the previous one is being flushed, and
+   * answers each C-STORE only after `durable`.
+   */
+  async transactionThenDurable<T>(
+    fn: (tx: Executor) => Promise<T>,
+  ): Promise<{ result: T; durable: Promise<void> }> {
     if (this.#closed) throw new StoreError('CLOSED', 'the database is closed');
-    if (this.dialect === 'postgres') return this.kysely.transaction().execute(fn);
+    if (this.dialect === 'postgres') {
+      return { result: await this.kysely.transaction().execute(fn), durable: Promise.resolve() };
+    }
     const result = await this.kysely.connection().execute(async (conn) => {
       await sql`begin immediate`.execute(conn);
       let result: T;
@@ -158,8 +176,10 @@ export class Db {
       return result;
     });
     // After the connection is released, so other transactions run while the WAL is flushed.
-    await this.#walSync?.sync();
-    return result;
+    const durable = this.#walSync?.sync() ?? Promise.resolve();
+    // Reported to whoever awaits it; not an unhandled rejection before they do.
+    durable.catch(() => undefined);
+    return { result, durable };
   }
 
   /** Applies pending migrations; returns their names. openDatabase does this unless told not to. */

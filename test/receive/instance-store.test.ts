@@ -64,24 +64,28 @@ async function startStore(
   } = {},
 ): Promise<Harness> {
   const commits: StoredInstance[] = [];
+  const store = instanceStore({
+    root,
+    pathTemplate: TEMPLATE,
+    admit: options.admit,
+    commit: async (stored) => {
+      commits.push(stored);
+      return options.commit?.(stored);
+    },
+  });
   const server = new DicomServer({
     aeTitle: 'NIFFLER',
     host: LOCALHOST,
     port: 0,
-    handlers: {
-      store: instanceStore({
-        root,
-        pathTemplate: TEMPLATE,
-        admit: options.admit,
-        commit: async (stored) => {
-          commits.push(stored);
-          return options.commit?.(stored);
-        },
-      }),
-    },
+    handlers: { store },
   });
   const { port } = await server.listen();
-  return { root, port, commits, close: () => server.close(2_000) };
+  const close = async (): Promise<void> => {
+    await server.close(2_000);
+    // The temporary names removed after the answers, and the directory descriptors kept open.
+    await store.settled();
+  };
+  return { root, port, commits, close };
 }
 
 async function send(port: number, files: readonly OutgoingFile[]): Promise<number[]> {

@@ -13,7 +13,7 @@
  * - Rows are always locked in the order patient, study, series, completion: no deadlock.
  * Each step is an indexed point lookup or insert: no statement's cost grows with the table.
  */
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { dialectOf, type Executor } from '../database.js';
 import { StoreError } from '../errors.js';
 import { enqueue } from './jobs.js';
@@ -110,6 +110,101 @@ export interface IndexOptions {
   readonly storedQueue?: string | false | undefined;
 }
 
+/*
+ * The statements run for every received object, written out rather than built with Kysely:
+ * building and compiling them per call cost more than running them (the receiver's profile).
+ * `?` placeholders; PostgreSQL gets `$n` (see sqlFor). Each upsert refreshes the attributes the
+ * new instance has (COALESCE: an instance without a value does not blank the one already known).
+ */
+const UPSERT_PATIENT =
+  'insert into patients (patient_id, issuer_of_patient_id, patient_name, patient_birth_date,' +
+  ' patient_sex, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)' +
+  ' on conflict (patient_id, issuer_of_patient_id) do update set' +
+  ' patient_name = coalesce(excluded.patient_name, patients.patient_name),' +
+  ' patient_birth_date = coalesce(excluded.patient_birth_date, patients.patient_birth_date),' +
+  ' patient_sex = coalesce(excluded.patient_sex, patients.patient_sex),' +
+  ' updated_at = excluded.updated_at returning id';
+
+const UPSERT_STUDY =
+  'insert into studies (study_instance_uid, patient_ref, study_date, study_time,' +
+  ' accession_number, study_id, study_description, referring_physician_name, created_at,' +
+  ' updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)' +
+  ' on conflict (study_instance_uid) do update set' +
+  ' study_date = coalesce(excluded.study_date, studies.study_date),' +
+  ' study_time = coalesce(excluded.study_time, studies.study_time),' +
+  ' accession_number = coalesce(excluded.accession_number, studies.accession_number),' +
+  ' study_id = coalesce(excluded.study_id, studies.study_id),' +
+  ' study_description = coalesce(excluded.study_description, studies.study_description),' +
+  ' referring_physician_name =' +
+  ' coalesce(excluded.referring_physician_name, studies.referring_physician_name),' +
+  ' updated_at = excluded.updated_at returning id';
+
+// New files arrived: the series has data on disk again (purged_at, files_removed_at cleared).
+const UPSERT_SERIES =
+  'insert into series (series_instance_uid, study_ref, modality, series_number,' +
+  ' series_description, body_part_examined, series_date, series_time, station_name,' +
+  ' manufacturer, manufacturer_model_name, device_serial_number, institution_name, created_at,' +
+  ' updated_at, purged_at, files_removed_at)' +
+  ' values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null)' +
+  ' on conflict (series_instance_uid) do update set' +
+  ' modality = coalesce(excluded.modality, series.modality),' +
+  ' series_number = coalesce(excluded.series_number, series.series_number),' +
+  ' series_description = coalesce(excluded.series_description, series.series_description),' +
+  ' body_part_examined = coalesce(excluded.body_part_examined, series.body_part_examined),' +
+  ' series_date = coalesce(excluded.series_date, series.series_date),' +
+  ' series_time = coalesce(excluded.series_time, series.series_time),' +
+  ' station_name = coalesce(excluded.station_name, series.station_name),' +
+  ' manufacturer = coalesce(excluded.manufacturer, series.manufacturer),' +
+  ' manufacturer_model_name =' +
+  ' coalesce(excluded.manufacturer_model_name, series.manufacturer_model_name),' +
+  ' device_serial_number = coalesce(excluded.device_serial_number, series.device_serial_number),' +
+  ' institution_name = coalesce(excluded.institution_name, series.institution_name),' +
+  ' updated_at = excluded.updated_at, purged_at = null, files_removed_at = null returning id';
+
+const INSERT_INSTANCE =
+  'insert into instances (sop_instance_uid, copy_number, series_ref, sop_class_uid,' +
+  ' instance_number, transfer_syntax_uid, calling_ae, received_at, path, size_bytes,' +
+  ' header_json, purged_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null) returning id';
+
+const SELECT_COMPLETION =
+  'select version, state, instance_count, expected_count, last_received_at' +
+  ' from series_completion where series_instance_uid = ?';
+
+const postgresText = new Map<string, string>();
+
+/** The statement for the dialect: PostgreSQL numbers its placeholders ($1, $2...). */
+function sqlFor(isPostgres: boolean, text: string): string {
+  if (!isPostgres) return text;
+  let numbered = postgresText.get(text);
+  if (numbered === undefined) {
+    let n = 0;
+    numbered = text.replace(/\?/g, () => `$${++n}`);
+    postgresText.set(text, numbered);
+  }
+  return numbered;
+}
+
+async function run<R>(
+  tx: Executor,
+  isPostgres: boolean,
+  text: string,
+  parameters: unknown[],
+): Promise<R[]> {
+  const result = await tx.executeQuery<R>(CompiledQuery.raw(sqlFor(isPostgres, text), parameters));
+  return result.rows;
+}
+
+async function returningId(
+  tx: Executor,
+  isPostgres: boolean,
+  text: string,
+  parameters: unknown[],
+): Promise<{ id: number }> {
+  const [row] = await run<{ id: number }>(tx, isPostgres, text, parameters);
+  if (row === undefined) throw new Error(`no row returned by: ${text.slice(0, 40)}...`);
+  return row;
+}
+
 /** The advisory-lock namespace of SOP Instance UIDs ('NIFI'); the key is hashtext(uid). */
 const SOP_LOCK_NAMESPACE = 0x4e494649;
 
@@ -156,12 +251,19 @@ export async function indexInstance(
     await sql`select pg_advisory_xact_lock(${SOP_LOCK_NAMESPACE}, hashtext(${sopUid}))`.execute(tx);
   }
 
-  const existing = await tx
-    .selectFrom('instances')
-    .select(['id', 'copy_number', 'path', 'series_ref', 'purged_at'])
-    .where('sop_instance_uid', '=', sopUid)
-    .orderBy('copy_number', 'desc')
-    .execute();
+  const existing = await run<{
+    id: number;
+    copy_number: number;
+    path: string;
+    series_ref: number;
+    purged_at: number | null;
+  }>(
+    tx,
+    isPostgres,
+    'select id, copy_number, path, series_ref, purged_at from instances' +
+      ' where sop_instance_uid = ? order by copy_number desc',
+    [sopUid],
+  );
   const first = existing.find((e) => e.copy_number === 0);
   const restoring = first !== undefined && first.purged_at !== null;
   if (first !== undefined && !restoring && policy === 'keep-first') {
@@ -179,119 +281,46 @@ export async function indexInstance(
 
   // Patient, study, series: insert, or refresh the attributes the new instance has
   // (COALESCE: an instance without a value does not blank the one already known).
-  const patient = await tx
-    .insertInto('patients')
-    .values({
-      patient_id: stripNul(record.patientId).trim(),
-      issuer_of_patient_id: stripNul(record.issuerOfPatientId ?? '').trim(),
-      patient_name: stripNulOrNull(record.patientName),
-      patient_birth_date: stripNulOrNull(record.patientBirthDate),
-      patient_sex: stripNulOrNull(record.patientSex),
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict((oc) =>
-      oc.columns(['patient_id', 'issuer_of_patient_id']).doUpdateSet((eb) => ({
-        patient_name: eb.fn.coalesce('excluded.patient_name', 'patients.patient_name'),
-        patient_birth_date: eb.fn.coalesce(
-          'excluded.patient_birth_date',
-          'patients.patient_birth_date',
-        ),
-        patient_sex: eb.fn.coalesce('excluded.patient_sex', 'patients.patient_sex'),
-        updated_at: eb.ref('excluded.updated_at'),
-      })),
-    )
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const patient = await returningId(tx, isPostgres, UPSERT_PATIENT, [
+    stripNul(record.patientId).trim(),
+    stripNul(record.issuerOfPatientId ?? '').trim(),
+    stripNulOrNull(record.patientName),
+    stripNulOrNull(record.patientBirthDate),
+    stripNulOrNull(record.patientSex),
+    now,
+    now,
+  ]);
 
-  const study = await tx
-    .insertInto('studies')
-    .values({
-      study_instance_uid: studyUid,
-      patient_ref: patient.id,
-      study_date: stripNulOrNull(record.studyDate),
-      study_time: stripNulOrNull(record.studyTime),
-      accession_number: stripNulOrNull(record.accessionNumber),
-      study_id: stripNulOrNull(record.studyId),
-      study_description: stripNulOrNull(record.studyDescription),
-      referring_physician_name: stripNulOrNull(record.referringPhysicianName),
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict((oc) =>
-      oc.column('study_instance_uid').doUpdateSet((eb) => ({
-        study_date: eb.fn.coalesce('excluded.study_date', 'studies.study_date'),
-        study_time: eb.fn.coalesce('excluded.study_time', 'studies.study_time'),
-        accession_number: eb.fn.coalesce('excluded.accession_number', 'studies.accession_number'),
-        study_id: eb.fn.coalesce('excluded.study_id', 'studies.study_id'),
-        study_description: eb.fn.coalesce(
-          'excluded.study_description',
-          'studies.study_description',
-        ),
-        referring_physician_name: eb.fn.coalesce(
-          'excluded.referring_physician_name',
-          'studies.referring_physician_name',
-        ),
-        updated_at: eb.ref('excluded.updated_at'),
-      })),
-    )
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const study = await returningId(tx, isPostgres, UPSERT_STUDY, [
+    studyUid,
+    patient.id,
+    stripNulOrNull(record.studyDate),
+    stripNulOrNull(record.studyTime),
+    stripNulOrNull(record.accessionNumber),
+    stripNulOrNull(record.studyId),
+    stripNulOrNull(record.studyDescription),
+    stripNulOrNull(record.referringPhysicianName),
+    now,
+    now,
+  ]);
 
-  const series = await tx
-    .insertInto('series')
-    .values({
-      series_instance_uid: seriesUid,
-      study_ref: study.id,
-      modality: stripNulOrNull(record.modality),
-      series_number: intOrNull(record.seriesNumber),
-      series_description: stripNulOrNull(record.seriesDescription),
-      body_part_examined: stripNulOrNull(record.bodyPartExamined),
-      series_date: stripNulOrNull(record.seriesDate),
-      series_time: stripNulOrNull(record.seriesTime),
-      station_name: stripNulOrNull(record.stationName),
-      manufacturer: stripNulOrNull(record.manufacturer),
-      manufacturer_model_name: stripNulOrNull(record.manufacturerModelName),
-      device_serial_number: stripNulOrNull(record.deviceSerialNumber),
-      institution_name: stripNulOrNull(record.institutionName),
-      created_at: now,
-      updated_at: now,
-      purged_at: null,
-      files_removed_at: null,
-    })
-    .onConflict((oc) =>
-      oc.column('series_instance_uid').doUpdateSet((eb) => ({
-        modality: eb.fn.coalesce('excluded.modality', 'series.modality'),
-        series_number: eb.fn.coalesce('excluded.series_number', 'series.series_number'),
-        series_description: eb.fn.coalesce(
-          'excluded.series_description',
-          'series.series_description',
-        ),
-        body_part_examined: eb.fn.coalesce(
-          'excluded.body_part_examined',
-          'series.body_part_examined',
-        ),
-        series_date: eb.fn.coalesce('excluded.series_date', 'series.series_date'),
-        series_time: eb.fn.coalesce('excluded.series_time', 'series.series_time'),
-        station_name: eb.fn.coalesce('excluded.station_name', 'series.station_name'),
-        manufacturer: eb.fn.coalesce('excluded.manufacturer', 'series.manufacturer'),
-        manufacturer_model_name: eb.fn.coalesce(
-          'excluded.manufacturer_model_name',
-          'series.manufacturer_model_name',
-        ),
-        device_serial_number: eb.fn.coalesce(
-          'excluded.device_serial_number',
-          'series.device_serial_number',
-        ),
-        institution_name: eb.fn.coalesce('excluded.institution_name', 'series.institution_name'),
-        updated_at: eb.ref('excluded.updated_at'),
-        // New files arrived: the series has data on disk again.
-        purged_at: null,
-        files_removed_at: null,
-      })),
-    )
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const series = await returningId(tx, isPostgres, UPSERT_SERIES, [
+    seriesUid,
+    study.id,
+    stripNulOrNull(record.modality),
+    intOrNull(record.seriesNumber),
+    stripNulOrNull(record.seriesDescription),
+    stripNulOrNull(record.bodyPartExamined),
+    stripNulOrNull(record.seriesDate),
+    stripNulOrNull(record.seriesTime),
+    stripNulOrNull(record.stationName),
+    stripNulOrNull(record.manufacturer),
+    stripNulOrNull(record.manufacturerModelName),
+    stripNulOrNull(record.deviceSerialNumber),
+    stripNulOrNull(record.institutionName),
+    now,
+    now,
+  ]);
 
   // The instance row, under the duplicate policy.
   const row = {
@@ -312,15 +341,23 @@ export async function indexInstance(
   let previousPath: string | undefined;
   let countDelta = 1;
 
+  const insertRow = (copy: number): Promise<{ id: number }> =>
+    returningId(tx, isPostgres, INSERT_INSTANCE, [
+      sopUid,
+      copy,
+      row.series_ref,
+      row.sop_class_uid,
+      row.instance_number,
+      row.transfer_syntax_uid,
+      row.calling_ae,
+      row.received_at,
+      row.path,
+      row.size_bytes,
+      row.header_json,
+    ]);
   if (first === undefined) {
     outcome = 'inserted';
-    instanceId = (
-      await tx
-        .insertInto('instances')
-        .values({ ...row, sop_instance_uid: sopUid, copy_number: 0 })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id;
+    instanceId = (await insertRow(0)).id;
   } else if (policy === 'replace' || restoring) {
     outcome = restoring ? 'restored' : 'replaced';
     instanceId = first.id;
@@ -332,13 +369,7 @@ export async function indexInstance(
   } else {
     outcome = 'kept-both';
     copyNumber = (existing[0]?.copy_number ?? 0) + 1;
-    instanceId = (
-      await tx
-        .insertInto('instances')
-        .values({ ...row, sop_instance_uid: sopUid, copy_number: copyNumber })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id;
+    instanceId = (await insertRow(copyNumber)).id;
   }
 
   const { version, amended, firstOfSeries } = await recordArrival(tx, isPostgres, {
@@ -404,26 +435,24 @@ async function recordArrival(
   arrival: { seriesUid: string; receivedAt: number; countDelta: number; expected: number | null },
 ): Promise<{ version: number; amended: boolean; firstOfSeries: boolean }> {
   const { seriesUid, receivedAt, countDelta, expected } = arrival;
-  const current = await tx
-    .selectFrom('series_completion')
-    .select(['version', 'state', 'instance_count', 'expected_count', 'last_received_at'])
-    .where('series_instance_uid', '=', seriesUid)
-    .$if(isPostgres, (qb) => qb.forUpdate())
-    .executeTakeFirst();
+  const [current] = await run<{
+    version: number;
+    state: string;
+    instance_count: number;
+    expected_count: number | null;
+    last_received_at: number;
+  }>(tx, isPostgres, isPostgres ? `${SELECT_COMPLETION} for update` : SELECT_COMPLETION, [
+    seriesUid,
+  ]);
   if (!current) {
-    await tx
-      .insertInto('series_completion')
-      .values({
-        series_instance_uid: seriesUid,
-        version: 1,
-        state: 'open',
-        instance_count: countDelta,
-        expected_count: expected,
-        first_received_at: receivedAt,
-        last_received_at: receivedAt,
-        completed_at: null,
-      })
-      .execute();
+    await run(
+      tx,
+      isPostgres,
+      'insert into series_completion (series_instance_uid, version, state, instance_count,' +
+        " expected_count, first_received_at, last_received_at, completed_at) values (?, 1, 'open'," +
+        ' ?, ?, ?, ?, null)',
+      [seriesUid, countDelta, expected, receivedAt, receivedAt],
+    );
     return { version: 1, amended: false, firstOfSeries: true };
   }
   if (current.state === 'expected') {
@@ -443,18 +472,20 @@ async function recordArrival(
   }
   const amended = current.state === 'complete';
   const version = amended ? current.version + 1 : current.version;
-  await tx
-    .updateTable('series_completion')
-    .set({
+  await run(
+    tx,
+    isPostgres,
+    "update series_completion set version = ?, state = 'open', instance_count = ?," +
+      ' expected_count = ?, last_received_at = ?, completed_at = null' +
+      ' where series_instance_uid = ?',
+    [
       version,
-      state: 'open',
-      instance_count: current.instance_count + countDelta,
-      expected_count: current.expected_count ?? expected,
-      last_received_at: Math.max(receivedAt, current.last_received_at),
-      completed_at: null,
-    })
-    .where('series_instance_uid', '=', seriesUid)
-    .execute();
+      current.instance_count + countDelta,
+      current.expected_count ?? expected,
+      Math.max(receivedAt, current.last_received_at),
+      seriesUid,
+    ],
+  );
   return { version, amended, firstOfSeries: false };
 }
 
