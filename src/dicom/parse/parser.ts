@@ -31,7 +31,7 @@ import {
   transferSyntaxOf,
   type TransferSyntax,
 } from '../transfer-syntax.js';
-import { isVR, LONG_HEADER_VRS, type VR } from '../vr.js';
+import { isVR, LONG_HEADER_VRS, VRS, type VR } from '../vr.js';
 import { ByteQueue } from './byte-queue.js';
 import { implicitVR } from './implicit-vr.js';
 
@@ -268,7 +268,8 @@ export class DicomParser {
     const q = this.raw;
     if (q.length < PREAMBLE_LENGTH + 4 && !this.ended) return false;
     if (q.length >= PREAMBLE_LENGTH + 4) {
-      const [c, i] = q.contiguous(PREAMBLE_LENGTH + 4);
+      const c = q.contiguous(PREAMBLE_LENGTH + 4);
+      const i = q.index;
       if (isDicm(c, i + PREAMBLE_LENGTH)) {
         q.skip(PREAMBLE_LENGTH + 4);
         this.hasPreamble = true;
@@ -276,7 +277,8 @@ export class DicomParser {
       }
     }
     if (q.length >= 4) {
-      const [c, i] = q.contiguous(4);
+      const c = q.contiguous(4);
+      const i = q.index;
       if (isDicm(c, i)) {
         q.skip(4);
         this.warn('no preamble before DICM', 0);
@@ -287,7 +289,8 @@ export class DicomParser {
       throw new DicomError('TRUNCATED', 'empty file: no DICOM data', { offset: 0 });
     }
     if (q.length >= 8) {
-      const [c, i] = q.contiguous(8);
+      const c = q.contiguous(8);
+      const i = q.index;
       if (c[i] === 0x02 && c[i + 1] === 0x00 && isVRBytes(c, i + 4)) {
         this.warn('file meta group without preamble', 0);
         return this.startMeta();
@@ -334,7 +337,8 @@ export class DicomParser {
     if (q.length < 8 && !this.ended) return false;
     const noMeta = this.meta.size === 0;
     if (q.length >= 8) {
-      const [c, i] = q.contiguous(8);
+      const c = q.contiguous(8);
+      const i = q.index;
       const explicitLooks = isVRBytes(c, i + 4);
       const bigEndianLooks = c[i] === 0x00 && c[i + 1] !== 0x00;
       if (noMeta || this.detectFromBytes) {
@@ -452,7 +456,8 @@ export class DicomParser {
     const encoding = frame.dataset.encoding;
     const le = encoding.littleEndian;
     const offset = q.position;
-    let [c, i] = q.contiguous(8);
+    let c = q.contiguous(8);
+    let i = q.index;
     const tag = readTag(c, i, le);
 
     if (frame.meta && tag >>> 16 !== 0x0002) {
@@ -493,12 +498,14 @@ export class DicomParser {
     if (encoding.explicitVR) {
       const vr0 = c[i + 4]!;
       const vr1 = c[i + 5]!;
-      const text = String.fromCharCode(vr0, vr1);
-      if (isVR(text)) {
-        wireVR = text;
-        if (LONG_HEADER_VRS.has(text)) {
+      const code = vrCode(vr0, vr1);
+      const known = code < 0 ? undefined : VR_BY_CODE[code];
+      if (known !== undefined) {
+        wireVR = known;
+        if (LONG_BY_CODE[code] === 1) {
           if (q.length < 12) return false;
-          [c, i] = q.contiguous(12);
+          c = q.contiguous(12);
+          i = q.index;
           length = readU32(c, i + 8, le);
           headerLength = 12;
         } else {
@@ -519,7 +526,7 @@ export class DicomParser {
             tag,
           });
         }
-        this.warn(`non-standard VR '${text}', read as UN`, offset, tag);
+        this.warn(`non-standard VR '${String.fromCharCode(vr0, vr1)}', read as UN`, offset, tag);
         wireVR = 'UN';
         vr = 'UN';
       }
@@ -749,7 +756,8 @@ export class DicomParser {
     const q = this.queue;
     if (q.length < 8) return false;
     const offset = q.position;
-    const [c, i] = q.contiguous(8);
+    const c = q.contiguous(8);
+    const i = q.index;
     const le = frame.encoding.littleEndian;
     const tag = readTag(c, i, le);
     const length = readU32(c, i + 4, le);
@@ -787,7 +795,8 @@ export class DicomParser {
     const q = this.queue;
     if (q.length < 8) return false;
     const offset = q.position;
-    const [c, i] = q.contiguous(8);
+    const c = q.contiguous(8);
+    const i = q.index;
     // Encapsulated transfer syntaxes are little endian (PS3.5 A.4).
     const tag = readTag(c, i, true);
     const length = readU32(c, i + 4, true);
@@ -834,14 +843,16 @@ export class DicomParser {
   }
 
   private add(dataset: Dataset, element: Element): void {
-    if (dataset.elements.has(element.tag)) {
+    // One map operation per element: a set that does not grow the map replaced an element.
+    const size = dataset.elements.size;
+    dataset.elements.set(element.tag, element);
+    if (dataset.elements.size === size) {
       this.warn(
         `duplicate element ${formatTag(element.tag)}; the later one is kept`,
         element.offset,
         element.tag,
       );
     }
-    dataset.elements.set(element.tag, element);
   }
 
   /** The stream ended: decide whether what we have is a whole dataset. */
@@ -889,6 +900,22 @@ export class DicomParser {
     }
     this.phase = 'done';
   }
+}
+
+/** The VRs by vrCode of their two bytes, and whether their explicit header is the long one. */
+const VR_BY_CODE: (VR | undefined)[] = Array.from({ length: 26 * 26 }, () => undefined);
+const LONG_BY_CODE = new Uint8Array(26 * 26);
+for (const vr of VRS) {
+  const code = vrCode(vr.charCodeAt(0), vr.charCodeAt(1));
+  VR_BY_CODE[code] = vr;
+  LONG_BY_CODE[code] = LONG_HEADER_VRS.has(vr) ? 1 : 0;
+}
+
+/** Two upper-case letters as 0..675; -1 for any other bytes. */
+function vrCode(a: number, b: number): number {
+  const x = a - 0x41;
+  const y = b - 0x41;
+  return x >= 0 && x < 26 && y >= 0 && y < 26 ? x * 26 + y : -1;
 }
 
 function encodingOf(syntax: TransferSyntax): DatasetEncoding {

@@ -1,0 +1,23 @@
+/**
+ * Bytes of a default-repertoire value as text. Every byte maps to the code point of the same
+ * number (ISO 8859-1), so nothing is lost when a writer used 8-bit bytes without declaring them.
+ */
+export function decodeLatin1(bytes: Uint8Array): string {
+  const length = bytes.length;
+  // Short values (nearly all of a header) are fastest one code unit at a time; longer ones go
+  // through fromCharCode.apply in slices (a spread would first copy the bytes into an array).
+  if (length <= 64) {
+    let text = '';
+    for (let k = 0; k < length; k++) text += String.fromCharCode(bytes[k]!);
+    return text;
+  }
+  const CHUNK = 0x2000;
+  let text = '';
+  for (let start = 0; start < length; start += CHUNK) {
+    text += String.fromCharCode.apply(
+      null,
+      bytes.subarray(start, Math.min(length, start + CHUNK)) as unknown as number[],
+    );
+  }
+  return text;
+}
