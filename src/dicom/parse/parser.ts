@@ -117,6 +117,8 @@ type Frame = DatasetFrame | SequenceFrame | FragmentsFrame;
 const DEFAULT_MAX_DEPTH = 128;
 const DEFAULT_MAX_VALUE = 1024 * 1024 * 1024;
 const PREAMBLE_LENGTH = 128;
+/** Fewest deflated bytes pushed to the inflater at once (but at the end of the stream). */
+const INFLATE_SLICE = 16 * 1024;
 
 /**
  * An incremental DICOM parser. Feed it chunks with `write`, then call `end`. It never needs the
@@ -392,12 +394,19 @@ export class DicomParser {
 
   private inflateAvailable(final: boolean): void {
     const inflater = this.inflater!;
+    // Each push costs fflate a copy of its 32 KiB window: tiny chunks (a stream fed a few bytes
+    // at a time) are pooled into one push of at least INFLATE_SLICE bytes. Nothing is lost by
+    // waiting: end() pushes the rest.
+    if (!final && this.raw.length < INFLATE_SLICE) return;
     const chunks = this.raw.drain();
     try {
-      for (let k = 0; k < chunks.length; k++) {
-        inflater.push(chunks[k]!, final && k === chunks.length - 1);
+      if (chunks.length === 1) {
+        inflater.push(chunks[0]!, final);
+      } else if (chunks.length > 1) {
+        inflater.push(concat(chunks), final);
+      } else if (final) {
+        inflater.push(new Uint8Array(0), true);
       }
-      if (final && chunks.length === 0) inflater.push(new Uint8Array(0), true);
     } catch (cause) {
       throw new DicomError('BAD_DEFLATE', 'the deflated dataset does not inflate', {
         offset: this.datasetOffset,
@@ -916,6 +925,18 @@ function vrCode(a: number, b: number): number {
   const x = a - 0x41;
   const y = b - 0x41;
   return x >= 0 && x < 26 && y >= 0 && y < 26 ? x * 26 + y : -1;
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const chunk of chunks) size += chunk.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 function encodingOf(syntax: TransferSyntax): DatasetEncoding {

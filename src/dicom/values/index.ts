@@ -129,8 +129,13 @@ function parseEach<T>(
   parse: (text: string) => T | undefined,
   element: ValueElement,
 ): (T | null)[] {
-  return values.map((text, index) => {
-    if (text === '') return null;
+  const out: (T | null)[] = new Array<T | null>(values.length);
+  for (let index = 0; index < values.length; index++) {
+    const text = values[index]!;
+    if (text === '') {
+      out[index] = null;
+      continue;
+    }
     const value = parse(text);
     if (value === undefined) {
       throw badValue(
@@ -138,8 +143,9 @@ function parseEach<T>(
         `${element.vr} value ${index + 1} ${JSON.stringify(text)} is invalid`,
       );
     }
-    return value;
-  });
+    out[index] = value;
+  }
+  return out;
 }
 
 function strictValue(dataset: Dataset, element: ValueElement, strings: string[]): DicomValue {
