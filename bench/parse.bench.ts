@@ -24,8 +24,10 @@
 //    BytesIO); with BENCH_PARSE_MODE=disk every side reads the file inside the timing instead
 //    (ours through `readDicomFileSync`, which reads the first 64 KiB only; dicom-parser and dcmjs
 //    need the whole file; pydicom opens the path). A file that any side cannot read is left out
-//    for every side, and counted. Warm-up pass, then RUNS (default 3) runs alternating the sides;
-//    medians. Ratios are time(peer) / time(ours): above 1 means ours is faster.
+//    for every side, and counted. Warm-up pass, then RUNS (default 5) runs alternating the sides;
+//    medians. Ratios are time(peer) / time(ours): above 1 means ours is faster. Wall time is the
+//    ratio; CPU time (process.cpuUsage, Python's process_time) is printed beside it, as it moves
+//    less when other work shares the machine.
 // 2. Memory: a 2 GB synthetic file (the first CT file's header, then a Pixel Data element of
 //    2 GiB defined length whose body is a sparse hole: no disk used) read in a child process by
 //    `readDicomFile(path, {bulkThreshold: 1024})` (what `niffler dump` does): peak RSS growth of
@@ -61,7 +63,7 @@ const require = createRequire(import.meta.url);
 const dicomParser = require('dicom-parser') as typeof DicomParserModule;
 const dcmjs = require('dcmjs') as Dcmjs;
 
-const RUNS = Number(process.env['BENCH_PARSE_RUNS'] ?? 3);
+const RUNS = Number(process.env['BENCH_PARSE_RUNS'] ?? 5);
 // ensureCtFiles regenerates the set for another count: always ask for 2000, use fewer if asked.
 const CT_COUNT = Number(process.env['BENCH_PARSE_FILES'] ?? 2000);
 const MODE = process.env['BENCH_PARSE_MODE'] === 'disk' ? 'disk' : 'memory';
@@ -75,7 +77,7 @@ const RSS_TARGET_MB = 64;
 // dcmjs ships no types: the little of it used here.
 interface DcmjsElement {
   readonly vr: string;
-  readonly Value?: unknown[];
+  readonly Value?: unknown;
 }
 type DcmjsDict = Record<string, DcmjsElement>;
 interface Dcmjs {
@@ -103,6 +105,9 @@ interface SetResult {
   readonly excluded: Record<string, number>;
   readonly runs: Record<Side, number[]>;
   readonly medians: Record<Side, number>;
+  /** CPU time of the same passes: less moved by other load on the machine than wall time. */
+  readonly cpuRuns: Record<Side, number[]>;
+  readonly cpuMedians: Record<Side, number>;
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -241,7 +246,8 @@ function touchDcmjs(dict: DcmjsDict): number {
   let n = 0;
   for (const key in dict) {
     const element = dict[key]!;
-    const values = element.Value ?? [];
+    // (The untilTag element itself is there with Value 0 and no VR.)
+    const values = Array.isArray(element.Value) ? element.Value : [];
     if (element.vr === 'SQ') {
       for (const item of values) n += touchDcmjs(item as DcmjsDict);
     }
@@ -257,15 +263,21 @@ const JS_SIDES: Record<JsSide, (file: string, bytes: Uint8Array) => number> = {
   dcmjs: dcmjsFile,
 };
 
-/** Milliseconds for one pass of a JS side over the files. */
-function timeJs(side: JsSide, files: readonly string[], contents: readonly Uint8Array[]): number {
+/** Wall-clock and CPU milliseconds for one pass of a JS side over the files. */
+function timeJs(
+  side: JsSide,
+  files: readonly string[],
+  contents: readonly Uint8Array[],
+): { wall: number; cpu: number } {
   const read = JS_SIDES[side];
   let sink = 0;
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   for (let k = 0; k < files.length; k++) sink += read(files[k]!, contents[k]!);
-  const ms = performance.now() - started;
+  const wall = performance.now() - started;
+  const cpu = process.cpuUsage(cpu0);
   if (sink === 0) throw new Error(`${side} touched no value`);
-  return ms;
+  return { wall, cpu: (cpu.user + cpu.system) / 1000 };
 }
 
 interface PydicomOutput {
@@ -273,6 +285,7 @@ interface PydicomOutput {
   readonly ok: boolean[];
   readonly errors: Record<string, string>;
   readonly rounds: number[];
+  readonly cpu_rounds: number[];
   readonly elements: number;
 }
 
@@ -324,30 +337,52 @@ function benchSet(name: string, candidates: readonly string[]): SetResult {
     `\n${name}: ${files.length} of ${candidates.length} files (${(bytes / 1e6).toFixed(1)} MB)` +
       (left === '' ? '' : `; left out: ${left}`),
   );
-  for (const side of Object.keys(JS_SIDES) as JsSide[]) timeJs(side, files, kept); // warm-up
+  // Warm-up, and how many values each side hands back (a check that all do the same work).
+  const touched: string[] = [];
+  for (const side of Object.keys(JS_SIDES) as JsSide[]) {
+    timeJs(side, files, kept);
+    let n = 0;
+    for (let k = 0; k < files.length; k++) n += JS_SIDES[side](files[k]!, kept[k]!);
+    touched.push(`${side} ${n}`);
+  }
+  console.log(`  values touched per pass: ${touched.join(', ')}`);
 
   const runs = { ours: [], 'dicom-parser': [], dcmjs: [], pydicom: [] } as Record<Side, number[]>;
+  const cpuRuns = { ours: [], 'dicom-parser': [], dcmjs: [], pydicom: [] } as Record<
+    Side,
+    number[]
+  >;
   for (let run = 1; run <= RUNS; run++) {
     const line: string[] = [];
     for (const side of SIDES) {
-      const ms = side === 'pydicom' ? pydicom(files, 1).rounds[0]! : timeJs(side, files, kept);
-      runs[side].push(ms);
-      line.push(`${side} ${ms.toFixed(0)} ms`);
+      let time: { wall: number; cpu: number };
+      if (side === 'pydicom') {
+        const out = pydicom(files, 1);
+        time = { wall: out.rounds[0]!, cpu: out.cpu_rounds[0]! };
+      } else {
+        time = timeJs(side, files, kept);
+      }
+      runs[side].push(time.wall);
+      cpuRuns[side].push(time.cpu);
+      line.push(`${side} ${time.wall.toFixed(0)} ms (cpu ${time.cpu.toFixed(0)})`);
     }
     console.log(`  run ${run}: ${line.join(', ')}`);
   }
-  const medians = Object.fromEntries(SIDES.map((side) => [side, median(runs[side])])) as Record<
-    Side,
-    number
-  >;
-  console.log(`  ${'side'.padEnd(14)}${'median ms'.padStart(10)}${'us/file'.padStart(10)}`);
+  const medianOf = (all: Record<Side, number[]>): Record<Side, number> =>
+    Object.fromEntries(SIDES.map((side) => [side, median(all[side])])) as Record<Side, number>;
+  const medians = medianOf(runs);
+  const cpuMedians = medianOf(cpuRuns);
+  console.log(
+    `  ${'side'.padEnd(14)}${'median ms'.padStart(10)}${'us/file'.padStart(10)}${'cpu ms'.padStart(10)}`,
+  );
   for (const side of SIDES) {
     const ms = medians[side];
     console.log(
-      `  ${side.padEnd(14)}${ms.toFixed(1).padStart(10)}${((ms * 1000) / files.length).toFixed(1).padStart(10)}`,
+      `  ${side.padEnd(14)}${ms.toFixed(1).padStart(10)}` +
+        `${((ms * 1000) / files.length).toFixed(1).padStart(10)}${cpuMedians[side].toFixed(1).padStart(10)}`,
     );
   }
-  return { name, files: files.length, bytes, excluded, runs, medians };
+  return { name, files: files.length, bytes, excluded, runs, medians, cpuRuns, cpuMedians };
 }
 
 function median(values: readonly number[]): number {
@@ -470,27 +505,24 @@ async function main(): Promise<void> {
 
   const [corpusSet, ctSet] = sets as [SetResult, SetResult];
   const ratio = (set: SetResult, peer: Side): number => set.medians[peer] / set.medians.ours;
-  const ratios: Record<string, number> = {
-    'parse-corpus-vs-dicom-parser': ratio(corpusSet, 'dicom-parser'),
-    'parse-ct-vs-dicom-parser': ratio(ctSet, 'dicom-parser'),
-    'parse-corpus-vs-dcmjs': ratio(corpusSet, 'dcmjs'),
-    'parse-ct-vs-dcmjs': ratio(ctSet, 'dcmjs'),
-    'parse-corpus-vs-pydicom': ratio(corpusSet, 'pydicom'),
-    'parse-ct-vs-pydicom': ratio(ctSet, 'pydicom'),
-  };
-  const targets: Record<string, string> = {
-    'parse-corpus-vs-dicom-parser': '>= 1.0',
-    'parse-ct-vs-dicom-parser': '>= 1.0',
-    'parse-corpus-vs-dcmjs': 'informative',
-    'parse-ct-vs-dcmjs': 'informative',
-    'parse-corpus-vs-pydicom': '>= 10',
-    'parse-ct-vs-pydicom': '>= 10',
-  };
+  const cpuRatio = (set: SetResult, peer: Side): number =>
+    set.cpuMedians[peer] / set.cpuMedians.ours;
+  const pairs: [string, SetResult, Side, string][] = [
+    ['parse-corpus-vs-dicom-parser', corpusSet, 'dicom-parser', 'target >= 1.0'],
+    ['parse-ct-vs-dicom-parser', ctSet, 'dicom-parser', 'target >= 1.0'],
+    ['parse-corpus-vs-dcmjs', corpusSet, 'dcmjs', 'informative'],
+    ['parse-ct-vs-dcmjs', ctSet, 'dcmjs', 'informative'],
+    ['parse-corpus-vs-pydicom', corpusSet, 'pydicom', 'target >= 10'],
+    ['parse-ct-vs-pydicom', ctSet, 'pydicom', 'target >= 10'],
+  ];
+  const ratios: Record<string, number> = {};
+  const cpuRatios: Record<string, number> = {};
   console.log('');
-  for (const [name, value] of Object.entries(ratios)) {
-    const target = targets[name]!;
+  for (const [name, set, peer, target] of pairs) {
+    ratios[name] = ratio(set, peer);
+    cpuRatios[name] = cpuRatio(set, peer);
     console.log(
-      `RATIO ${name} ${value.toFixed(2)} (${target === 'informative' ? target : `target ${target}`})`,
+      `RATIO ${name} ${ratios[name].toFixed(2)} (${target}; on CPU time ${cpuRatios[name].toFixed(2)})`,
     );
   }
   console.log(
@@ -499,7 +531,7 @@ async function main(): Promise<void> {
   mkdirSync(path.join(BENCH, 'results'), { recursive: true });
   writeFileSync(
     path.join(BENCH, 'results', 'parse.json'),
-    JSON.stringify({ mode: MODE, runs: RUNS, sets, memory: mem, ratios }, null, 2),
+    JSON.stringify({ mode: MODE, runs: RUNS, sets, memory: mem, ratios, cpuRatios }, null, 2),
   );
 }
 
