@@ -41,6 +41,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  rmSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -470,6 +471,7 @@ function memory(): { rssGrowthMb: number; fileMb: number; report: ChildReport } 
   if (run.error !== undefined || run.status !== 0) {
     throw new Error(`memory child failed: ${run.error?.message ?? run.stderr.slice(-2000)}`);
   }
+  rmSync(file, { force: true });
   const report = JSON.parse(run.stdout) as ChildReport;
   if (report.pixelLength !== BIG_SIZE) throw new Error(`pixel length ${report.pixelLength}`);
   const rssGrowthMb = report.maxRssMb - report.rssBeforeMb;
