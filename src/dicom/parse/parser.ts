@@ -13,6 +13,7 @@ import {
   type SequenceElement,
   type ValueElement,
 } from '../dataset.js';
+import { decodeLatin1 } from '../charset/latin1.js';
 import { DicomError } from '../errors.js';
 import { lookupTag } from '../dictionary/index.js';
 import {
@@ -973,10 +974,13 @@ function plausibleExplicit(c: Uint8Array, i: number): boolean {
   return entry === undefined || entry.vrs.includes(vr) || vr === 'UN';
 }
 
+/** A short code string's text without leading spaces and trailing spaces or NULs. */
 function asciiOf(bytes: Uint8Array): string {
-  let text = '';
-  for (let k = 0; k < bytes.length; k++) text += String.fromCharCode(bytes[k]!);
-  return text.replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  let end = bytes.length;
+  while (end > 0 && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x00)) end--;
+  let start = 0;
+  while (start < end && bytes[start] === 0x20) start++;
+  return decodeLatin1(bytes.subarray(start, end));
 }
 
 function hex2(n: number): string {
