@@ -120,6 +120,8 @@ const DEFAULT_MAX_VALUE = 1024 * 1024 * 1024;
 const PREAMBLE_LENGTH = 128;
 /** Fewest deflated bytes pushed to the inflater at once (but at the end of the stream). */
 const INFLATE_SLICE = 16 * 1024;
+/** Most deflated bytes pushed to the inflater at once. */
+const INFLATE_SLICE_MAX = 64 * 1024;
 
 /**
  * An incremental DICOM parser. Feed it chunks with `write`, then call `end`. It never needs the
@@ -136,6 +138,8 @@ export class DicomParser {
   /** The queue elements are read from: `raw`, or the inflated stream for deflated syntaxes. */
   private queue: ByteQueue;
   private inflater: Inflate | undefined;
+  /** Set once the last deflated byte has been pushed (with fflate's final flag). */
+  private inflateFinished = false;
   private phase: Phase;
   private readonly stack: Frame[] = [];
   private readonly warningList: ParseWarning[] = [];
@@ -212,13 +216,16 @@ export class DicomParser {
   end(): ParseResult {
     if (!this.ended) {
       this.ended = true;
-      if (this.inflater !== undefined && this.phase !== 'done') {
-        this.inflateAvailable(true);
-      }
-      this.run();
+      this.run(); // a deflated dataset: inflates the rest of the input, the last push final
+
       if (this.phase !== 'done') this.finishAtEnd();
     }
     return this.result();
+  }
+
+  /** No more bytes will reach the element queue: the stream ended and all of it is inflated. */
+  private get inputEnded(): boolean {
+    return this.ended && (this.inflater === undefined || this.inflateFinished);
   }
 
   /** What has been read so far, for a caller that wants a lenient view of a broken stream. */
@@ -254,8 +261,9 @@ export class DicomParser {
           break;
         case 'meta':
         case 'dataset':
-          if (this.inflater !== undefined) this.inflateAvailable(false);
-          if (!this.readElements()) return;
+          if (this.readElements()) break;
+          // More input needed: for a deflated dataset, inflate the next slice and read on.
+          if (this.inflater === undefined || !this.inflateSlice()) return;
           break;
         case 'detect':
           if (!this.detectDatasetEncoding()) return;
@@ -393,27 +401,29 @@ export class DicomParser {
     }
   }
 
-  private inflateAvailable(final: boolean): void {
-    const inflater = this.inflater!;
-    // Each push costs fflate a copy of its 32 KiB window: tiny chunks (a stream fed a few bytes
-    // at a time) are pooled into one push of at least INFLATE_SLICE bytes. Nothing is lost by
-    // waiting: end() pushes the rest.
-    if (!final && this.raw.length < INFLATE_SLICE) return;
-    const chunks = this.raw.drain();
+  /**
+   * Pushes the next slice of deflated input (at most INFLATE_SLICE_MAX bytes) to the inflater, so
+   * a header is read after inflating about what it needs, not a whole chunk of the stream. Each
+   * push costs fflate a copy of its 32 KiB window, so input fed a few bytes at a time is pooled
+   * until INFLATE_SLICE bytes are there; nothing is lost by waiting, as end() pushes the rest.
+   * Returns false when there was nothing to push.
+   */
+  private inflateSlice(): boolean {
+    if (this.inflateFinished) return false;
+    const raw = this.raw;
+    if (!this.ended && raw.length < INFLATE_SLICE) return false;
+    const bytes = raw.take(Math.min(raw.length, INFLATE_SLICE_MAX));
+    const final = this.ended && raw.length === 0;
     try {
-      if (chunks.length === 1) {
-        inflater.push(chunks[0]!, final);
-      } else if (chunks.length > 1) {
-        inflater.push(concat(chunks), final);
-      } else if (final) {
-        inflater.push(new Uint8Array(0), true);
-      }
+      this.inflater!.push(bytes, final);
     } catch (cause) {
       throw new DicomError('BAD_DEFLATE', 'the deflated dataset does not inflate', {
         offset: this.datasetOffset,
         cause,
       });
     }
+    if (final) this.inflateFinished = true;
+    return true;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -612,7 +622,7 @@ export class DicomParser {
       );
     }
     if (q.length < headerLength + length) {
-      if (this.ended) {
+      if (this.inputEnded) {
         throw new DicomError(
           'TRUNCATED',
           `value of ${length} bytes, but only ${Math.max(0, q.length - headerLength)} remain`,
@@ -650,7 +660,7 @@ export class DicomParser {
       );
     }
     if (q.length < headerLength + length) {
-      if (this.ended) {
+      if (this.inputEnded) {
         throw new DicomError(
           'TRUNCATED',
           `value of ${length} bytes, but only ${Math.max(0, q.length - headerLength)} remain`,
@@ -926,18 +936,6 @@ function vrCode(a: number, b: number): number {
   const x = a - 0x41;
   const y = b - 0x41;
   return x >= 0 && x < 26 && y >= 0 && y < 26 ? x * 26 + y : -1;
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const chunk of chunks) size += chunk.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 function encodingOf(syntax: TransferSyntax): DatasetEncoding {
