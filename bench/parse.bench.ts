@@ -309,7 +309,9 @@ function pydicom(files: readonly string[], rounds: number): PydicomOutput {
 function benchSet(name: string, candidates: readonly string[]): SetResult {
   // Which files every side can read (this pass is also the JS sides' warm-up).
   const excluded: Record<string, number> = {};
-  const contents = candidates.map((file) => new Uint8Array(readFileSync(file)));
+  // Buffers, as a file read hands them to every side (dicom-parser inflates deflated data only
+  // when given a Buffer).
+  const contents = candidates.map((file) => readFileSync(file));
   const readable = candidates.map(() => true);
   for (const side of Object.keys(JS_SIDES) as JsSide[]) {
     candidates.forEach((file, k) => {
