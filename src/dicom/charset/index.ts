@@ -24,6 +24,7 @@
  * Decoding never throws: bytes that do not decode give U+FFFD.
  */
 import { DicomError } from '../errors.js';
+import { decodeLatin1 } from './latin1.js';
 import { CHARSET_VRS, type VR } from '../vr.js';
 import { decodeIso2022, encodeIso2022, initialState, notEncodable } from './iso2022.js';
 import { encodeGb } from './tables.js';
@@ -127,13 +128,7 @@ function isPlainAscii(bytes: Uint8Array): boolean {
 
 /** Bytes as ISO 8859-1 (byte n is U+00nn). TextDecoder's 'latin1' is windows-1252 in WHATWG. */
 function latin1(bytes: Uint8Array): string {
-  const CHUNK = 0x2000;
-  if (bytes.length <= CHUNK) return String.fromCharCode(...bytes);
-  let text = '';
-  for (let i = 0; i < bytes.length; i += CHUNK) {
-    text += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
-  }
-  return text;
+  return decodeLatin1(bytes);
 }
 
 function makeEncoder(terms: readonly string[]): CharsetEncoder {

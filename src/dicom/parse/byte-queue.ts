@@ -16,6 +16,8 @@ export class ByteQueue {
   private available = 0;
   /** Absolute stream offset of the next unread byte. */
   position: number;
+  /** Where the bytes made contiguous by the last `contiguous` call start in its chunk. */
+  index = 0;
 
   constructor(position = 0) {
     this.position = position;
@@ -32,12 +34,16 @@ export class ByteQueue {
   }
 
   /**
-   * Makes the next `n` bytes contiguous and returns the chunk that holds them and the index of
-   * the first one. The caller must have checked `length >= n`.
+   * Makes the next `n` bytes contiguous and returns the chunk that holds them; they start at
+   * `index` in it. The caller must have checked `length >= n`. (No tuple is returned: this runs
+   * once per element, and an array per call is garbage.)
    */
-  contiguous(n: number): [Uint8Array, number] {
+  contiguous(n: number): Uint8Array {
     const first = this.chunks[this.first]!;
-    if (first.length - this.head >= n) return [first, this.head];
+    if (first.length - this.head >= n) {
+      this.index = this.head;
+      return first;
+    }
     // Join the front chunks until n bytes are contiguous.
     let size = first.length - this.head;
     let count = 1;
@@ -54,7 +60,8 @@ export class ByteQueue {
     this.first += count - 1;
     this.chunks[this.first] = joined;
     this.head = 0;
-    return [joined, 0];
+    this.index = 0;
+    return joined;
   }
 
   /** The next n bytes, consumed: a view when they lie in one chunk, else a copy. */

@@ -13,6 +13,7 @@ import {
   type SequenceElement,
   type ValueElement,
 } from '../dataset.js';
+import { decodeLatin1 } from '../charset/latin1.js';
 import { DicomError } from '../errors.js';
 import { lookupTag } from '../dictionary/index.js';
 import {
@@ -31,7 +32,7 @@ import {
   transferSyntaxOf,
   type TransferSyntax,
 } from '../transfer-syntax.js';
-import { isVR, LONG_HEADER_VRS, type VR } from '../vr.js';
+import { isVR, LONG_HEADER_VRS, VRS, type VR } from '../vr.js';
 import { ByteQueue } from './byte-queue.js';
 import { implicitVR } from './implicit-vr.js';
 
@@ -117,6 +118,10 @@ type Frame = DatasetFrame | SequenceFrame | FragmentsFrame;
 const DEFAULT_MAX_DEPTH = 128;
 const DEFAULT_MAX_VALUE = 1024 * 1024 * 1024;
 const PREAMBLE_LENGTH = 128;
+/** Fewest deflated bytes pushed to the inflater at once (but at the end of the stream). */
+const INFLATE_SLICE = 16 * 1024;
+/** Most deflated bytes pushed to the inflater at once. */
+const INFLATE_SLICE_MAX = 64 * 1024;
 
 /**
  * An incremental DICOM parser. Feed it chunks with `write`, then call `end`. It never needs the
@@ -133,6 +138,8 @@ export class DicomParser {
   /** The queue elements are read from: `raw`, or the inflated stream for deflated syntaxes. */
   private queue: ByteQueue;
   private inflater: Inflate | undefined;
+  /** Set once the last deflated byte has been pushed (with fflate's final flag). */
+  private inflateFinished = false;
   private phase: Phase;
   private readonly stack: Frame[] = [];
   private readonly warningList: ParseWarning[] = [];
@@ -209,13 +216,16 @@ export class DicomParser {
   end(): ParseResult {
     if (!this.ended) {
       this.ended = true;
-      if (this.inflater !== undefined && this.phase !== 'done') {
-        this.inflateAvailable(true);
-      }
-      this.run();
+      this.run(); // a deflated dataset: inflates the rest of the input, the last push final
+
       if (this.phase !== 'done') this.finishAtEnd();
     }
     return this.result();
+  }
+
+  /** No more bytes will reach the element queue: the stream ended and all of it is inflated. */
+  private get inputEnded(): boolean {
+    return this.ended && (this.inflater === undefined || this.inflateFinished);
   }
 
   /** What has been read so far, for a caller that wants a lenient view of a broken stream. */
@@ -251,8 +261,9 @@ export class DicomParser {
           break;
         case 'meta':
         case 'dataset':
-          if (this.inflater !== undefined) this.inflateAvailable(false);
-          if (!this.readElements()) return;
+          if (this.readElements()) break;
+          // More input needed: for a deflated dataset, inflate the next slice and read on.
+          if (this.inflater === undefined || !this.inflateSlice()) return;
           break;
         case 'detect':
           if (!this.detectDatasetEncoding()) return;
@@ -268,7 +279,8 @@ export class DicomParser {
     const q = this.raw;
     if (q.length < PREAMBLE_LENGTH + 4 && !this.ended) return false;
     if (q.length >= PREAMBLE_LENGTH + 4) {
-      const [c, i] = q.contiguous(PREAMBLE_LENGTH + 4);
+      const c = q.contiguous(PREAMBLE_LENGTH + 4);
+      const i = q.index;
       if (isDicm(c, i + PREAMBLE_LENGTH)) {
         q.skip(PREAMBLE_LENGTH + 4);
         this.hasPreamble = true;
@@ -276,7 +288,8 @@ export class DicomParser {
       }
     }
     if (q.length >= 4) {
-      const [c, i] = q.contiguous(4);
+      const c = q.contiguous(4);
+      const i = q.index;
       if (isDicm(c, i)) {
         q.skip(4);
         this.warn('no preamble before DICM', 0);
@@ -287,7 +300,8 @@ export class DicomParser {
       throw new DicomError('TRUNCATED', 'empty file: no DICOM data', { offset: 0 });
     }
     if (q.length >= 8) {
-      const [c, i] = q.contiguous(8);
+      const c = q.contiguous(8);
+      const i = q.index;
       if (c[i] === 0x02 && c[i + 1] === 0x00 && isVRBytes(c, i + 4)) {
         this.warn('file meta group without preamble', 0);
         return this.startMeta();
@@ -334,7 +348,8 @@ export class DicomParser {
     if (q.length < 8 && !this.ended) return false;
     const noMeta = this.meta.size === 0;
     if (q.length >= 8) {
-      const [c, i] = q.contiguous(8);
+      const c = q.contiguous(8);
+      const i = q.index;
       const explicitLooks = isVRBytes(c, i + 4);
       const bigEndianLooks = c[i] === 0x00 && c[i + 1] !== 0x00;
       if (noMeta || this.detectFromBytes) {
@@ -386,20 +401,29 @@ export class DicomParser {
     }
   }
 
-  private inflateAvailable(final: boolean): void {
-    const inflater = this.inflater!;
-    const chunks = this.raw.drain();
+  /**
+   * Pushes the next slice of deflated input (at most INFLATE_SLICE_MAX bytes) to the inflater, so
+   * a header is read after inflating about what it needs, not a whole chunk of the stream. Each
+   * push costs fflate a copy of its 32 KiB window, so input fed a few bytes at a time is pooled
+   * until INFLATE_SLICE bytes are there; nothing is lost by waiting, as end() pushes the rest.
+   * Returns false when there was nothing to push.
+   */
+  private inflateSlice(): boolean {
+    if (this.inflateFinished) return false;
+    const raw = this.raw;
+    if (!this.ended && raw.length < INFLATE_SLICE) return false;
+    const bytes = raw.take(Math.min(raw.length, INFLATE_SLICE_MAX));
+    const final = this.ended && raw.length === 0;
     try {
-      for (let k = 0; k < chunks.length; k++) {
-        inflater.push(chunks[k]!, final && k === chunks.length - 1);
-      }
-      if (final && chunks.length === 0) inflater.push(new Uint8Array(0), true);
+      this.inflater!.push(bytes, final);
     } catch (cause) {
       throw new DicomError('BAD_DEFLATE', 'the deflated dataset does not inflate', {
         offset: this.datasetOffset,
         cause,
       });
     }
+    if (final) this.inflateFinished = true;
+    return true;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -452,7 +476,8 @@ export class DicomParser {
     const encoding = frame.dataset.encoding;
     const le = encoding.littleEndian;
     const offset = q.position;
-    let [c, i] = q.contiguous(8);
+    let c = q.contiguous(8);
+    let i = q.index;
     const tag = readTag(c, i, le);
 
     if (frame.meta && tag >>> 16 !== 0x0002) {
@@ -493,12 +518,14 @@ export class DicomParser {
     if (encoding.explicitVR) {
       const vr0 = c[i + 4]!;
       const vr1 = c[i + 5]!;
-      const text = String.fromCharCode(vr0, vr1);
-      if (isVR(text)) {
-        wireVR = text;
-        if (LONG_HEADER_VRS.has(text)) {
+      const code = vrCode(vr0, vr1);
+      const known = code < 0 ? undefined : VR_BY_CODE[code];
+      if (known !== undefined) {
+        wireVR = known;
+        if (LONG_BY_CODE[code] === 1) {
           if (q.length < 12) return false;
-          [c, i] = q.contiguous(12);
+          c = q.contiguous(12);
+          i = q.index;
           length = readU32(c, i + 8, le);
           headerLength = 12;
         } else {
@@ -519,7 +546,7 @@ export class DicomParser {
             tag,
           });
         }
-        this.warn(`non-standard VR '${text}', read as UN`, offset, tag);
+        this.warn(`non-standard VR '${String.fromCharCode(vr0, vr1)}', read as UN`, offset, tag);
         wireVR = 'UN';
         vr = 'UN';
       }
@@ -595,7 +622,7 @@ export class DicomParser {
       );
     }
     if (q.length < headerLength + length) {
-      if (this.ended) {
+      if (this.inputEnded) {
         throw new DicomError(
           'TRUNCATED',
           `value of ${length} bytes, but only ${Math.max(0, q.length - headerLength)} remain`,
@@ -633,7 +660,7 @@ export class DicomParser {
       );
     }
     if (q.length < headerLength + length) {
-      if (this.ended) {
+      if (this.inputEnded) {
         throw new DicomError(
           'TRUNCATED',
           `value of ${length} bytes, but only ${Math.max(0, q.length - headerLength)} remain`,
@@ -749,7 +776,8 @@ export class DicomParser {
     const q = this.queue;
     if (q.length < 8) return false;
     const offset = q.position;
-    const [c, i] = q.contiguous(8);
+    const c = q.contiguous(8);
+    const i = q.index;
     const le = frame.encoding.littleEndian;
     const tag = readTag(c, i, le);
     const length = readU32(c, i + 4, le);
@@ -787,7 +815,8 @@ export class DicomParser {
     const q = this.queue;
     if (q.length < 8) return false;
     const offset = q.position;
-    const [c, i] = q.contiguous(8);
+    const c = q.contiguous(8);
+    const i = q.index;
     // Encapsulated transfer syntaxes are little endian (PS3.5 A.4).
     const tag = readTag(c, i, true);
     const length = readU32(c, i + 4, true);
@@ -834,14 +863,16 @@ export class DicomParser {
   }
 
   private add(dataset: Dataset, element: Element): void {
-    if (dataset.elements.has(element.tag)) {
+    // One map operation per element: a set that does not grow the map replaced an element.
+    const size = dataset.elements.size;
+    dataset.elements.set(element.tag, element);
+    if (dataset.elements.size === size) {
       this.warn(
         `duplicate element ${formatTag(element.tag)}; the later one is kept`,
         element.offset,
         element.tag,
       );
     }
-    dataset.elements.set(element.tag, element);
   }
 
   /** The stream ended: decide whether what we have is a whole dataset. */
@@ -891,6 +922,22 @@ export class DicomParser {
   }
 }
 
+/** The VRs by vrCode of their two bytes, and whether their explicit header is the long one. */
+const VR_BY_CODE: (VR | undefined)[] = Array.from({ length: 26 * 26 }, () => undefined);
+const LONG_BY_CODE = new Uint8Array(26 * 26);
+for (const vr of VRS) {
+  const code = vrCode(vr.charCodeAt(0), vr.charCodeAt(1));
+  VR_BY_CODE[code] = vr;
+  LONG_BY_CODE[code] = LONG_HEADER_VRS.has(vr) ? 1 : 0;
+}
+
+/** Two upper-case letters as 0..675; -1 for any other bytes. */
+function vrCode(a: number, b: number): number {
+  const x = a - 0x41;
+  const y = b - 0x41;
+  return x >= 0 && x < 26 && y >= 0 && y < 26 ? x * 26 + y : -1;
+}
+
 function encodingOf(syntax: TransferSyntax): DatasetEncoding {
   if (!syntax.explicitVR) return IMPLICIT_LITTLE;
   return syntax.littleEndian ? EXPLICIT_LITTLE : EXPLICIT_BIG;
@@ -925,10 +972,13 @@ function plausibleExplicit(c: Uint8Array, i: number): boolean {
   return entry === undefined || entry.vrs.includes(vr) || vr === 'UN';
 }
 
+/** A short code string's text without leading spaces and trailing spaces or NULs. */
 function asciiOf(bytes: Uint8Array): string {
-  let text = '';
-  for (let k = 0; k < bytes.length; k++) text += String.fromCharCode(bytes[k]!);
-  return text.replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  let end = bytes.length;
+  while (end > 0 && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x00)) end--;
+  let start = 0;
+  while (start < end && bytes[start] === 0x20) start++;
+  return decodeLatin1(bytes.subarray(start, end));
 }
 
 function hex2(n: number): string {

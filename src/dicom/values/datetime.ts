@@ -64,6 +64,17 @@ const OLD_TIME = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{0,6}))?)?$/;
 const DATE_TIME =
   /^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,6}))?)?)?)?)?)?([+-]\d{4})?$/;
 
+/** The number written by `count` decimal digits at `start`; -1 if one is not a digit. */
+function digits(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let k = start; k < start + count; k++) {
+    const d = text.charCodeAt(k) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
@@ -133,6 +144,15 @@ function timeParts(
  * (20230229 is not a date).
  */
 export function parseDate(text: string): DicomDate | undefined {
+  // Fast path for the common YYYYMMDD: no regular expression, one object.
+  if (text.length === 8) {
+    const year = digits(text, 0, 4);
+    const month = digits(text, 4, 2);
+    const day = digits(text, 6, 2);
+    if (year < 0 || month < 0 || day < 0) return undefined;
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+    return { year, month, day, precision: 'day', text };
+  }
   const match = DATE.exec(text) ?? OLD_DATE.exec(text);
   if (!match) return undefined;
   const parts = dateParts(match[1]!, match[2], match[3]);
@@ -141,6 +161,28 @@ export function parseDate(text: string): DicomDate | undefined {
 
 /** A TM value: HH[MM[SS[.F{1,6}]]], or the ACR-NEMA form HH:MM[:SS[.F{1,6}]]. */
 export function parseTime(text: string): DicomTime | undefined {
+  // Fast path for the common HHMMSS and HHMMSS.F to HHMMSS.FFFFFF.
+  const length = text.length;
+  if (length === 6 || (length >= 8 && length <= 13 && text.charCodeAt(6) === 0x2e)) {
+    const hours = digits(text, 0, 2);
+    const minutes = digits(text, 2, 2);
+    const seconds = digits(text, 4, 2);
+    if (hours < 0 || minutes < 0 || seconds < 0) return undefined;
+    if (hours > 23 || minutes > 59 || seconds > 60) return undefined;
+    if (length === 6) return { hours, minutes, seconds, precision: 'second', text };
+    const fractionDigits = length - 7;
+    const fraction = digits(text, 7, fractionDigits);
+    if (fraction < 0) return undefined;
+    return {
+      hours,
+      minutes,
+      seconds,
+      fraction: fraction * 10 ** (6 - fractionDigits),
+      fractionDigits,
+      precision: 'fraction',
+      text,
+    };
+  }
   const match = TIME.exec(text) ?? OLD_TIME.exec(text);
   if (!match) return undefined;
   const parts = timeParts(match[1]!, match[2], match[3], match[4]);

@@ -129,8 +129,13 @@ function parseEach<T>(
   parse: (text: string) => T | undefined,
   element: ValueElement,
 ): (T | null)[] {
-  return values.map((text, index) => {
-    if (text === '') return null;
+  const out: (T | null)[] = new Array<T | null>(values.length);
+  for (let index = 0; index < values.length; index++) {
+    const text = values[index]!;
+    if (text === '') {
+      out[index] = null;
+      continue;
+    }
     const value = parse(text);
     if (value === undefined) {
       throw badValue(
@@ -138,24 +143,25 @@ function parseEach<T>(
         `${element.vr} value ${index + 1} ${JSON.stringify(text)} is invalid`,
       );
     }
-    return value;
-  });
+    out[index] = value;
+  }
+  return out;
 }
 
-function strictValue(dataset: Dataset, element: ValueElement, strings: () => string[]): DicomValue {
+function strictValue(dataset: Dataset, element: ValueElement, strings: string[]): DicomValue {
   const { vr } = element;
   switch (vr) {
     case 'DS':
     case 'IS':
-      return { kind: 'numbers', vr, values: parseNumberStrings(strings(), vr, element) };
+      return { kind: 'numbers', vr, values: parseNumberStrings(strings, vr, element) };
     case 'DA':
-      return { kind: 'dates', vr, values: parseEach(strings(), parseDate, element) };
+      return { kind: 'dates', vr, values: parseEach(strings, parseDate, element) };
     case 'TM':
-      return { kind: 'times', vr, values: parseEach(strings(), parseTime, element) };
+      return { kind: 'times', vr, values: parseEach(strings, parseTime, element) };
     case 'DT':
-      return { kind: 'datetimes', vr, values: parseEach(strings(), parseDateTime, element) };
+      return { kind: 'datetimes', vr, values: parseEach(strings, parseDateTime, element) };
     case 'PN':
-      return { kind: 'person-names', vr, values: strings().map(parsePersonName) };
+      return { kind: 'person-names', vr, values: strings.map(parsePersonName) };
     case 'AT':
       return { kind: 'tags', vr, values: readTags(dataset, element) };
     case 'SQ':
@@ -163,7 +169,7 @@ function strictValue(dataset: Dataset, element: ValueElement, strings: () => str
       if ((element.bytes?.length ?? 0) === 0) return { kind: 'sequence', vr, items: [] };
       throw badValue(element, 'SQ value was not parsed into items');
     default:
-      if (STRING_VRS.has(vr)) return { kind: 'strings', vr, values: strings() };
+      if (STRING_VRS.has(vr)) return { kind: 'strings', vr, values: strings };
       if (BINARY_VRS.has(vr)) return { kind: 'binary', vr, values: readBinary(dataset, element) };
       throw badValue(element, `VR ${vr} has no reader`);
   }
@@ -188,32 +194,40 @@ export function readValue(
   if (element.bytes === undefined && element.bulk !== undefined) {
     return { kind: 'bulk', vr, bulk: element.bulk };
   }
-  if (!options.lenient) return strictValue(dataset, element, () => readStrings(dataset, element));
+  // Only the string VRs (texts, numbers, dates, names) read their value as strings.
+  const isString = STRING_VRS.has(vr);
+  if (!options.lenient) {
+    return strictValue(dataset, element, isString ? readStrings(dataset, element) : NO_STRINGS);
+  }
 
   let warning: string | undefined;
-  let decoded: string[] | undefined;
-  const strings = (): string[] => {
-    if (decoded !== undefined) return decoded;
+  let strings = NO_STRINGS;
+  if (isString) {
     try {
-      decoded = readStrings(dataset, element);
+      strings = readStrings(dataset, element);
     } catch (error) {
       warning = `text not decodable with the character set, read as ISO 8859-1: ${message(error)}`;
-      decoded = splitStrings(decodeLatin1(element.bytes ?? new Uint8Array(0)), vr);
+      strings = splitStrings(decodeLatin1(element.bytes ?? new Uint8Array(0)), vr);
     }
-    return decoded;
-  };
+  }
   try {
     const value = strictValue(dataset, element, strings);
     return warning === undefined ? value : { ...value, warning };
   } catch (error) {
     const reason = message(error);
-    if (STRING_VRS.has(vr)) {
-      const values = strings();
-      return { kind: 'strings', vr, values, warning: warning ? `${warning}; ${reason}` : reason };
+    if (isString) {
+      return {
+        kind: 'strings',
+        vr,
+        values: strings,
+        warning: warning ? `${warning}; ${reason}` : reason,
+      };
     }
     return { kind: 'binary', vr, values: element.bytes ?? new Uint8Array(0), warning: reason };
   }
 }
+
+const NO_STRINGS: string[] = [];
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -43,8 +43,13 @@ export function parseNumberStrings(
   vr: 'DS' | 'IS',
   element?: ValueElement,
 ): (number | null)[] {
-  return values.map((text, index) => {
-    if (text === '') return null;
+  const out: (number | null)[] = new Array<number | null>(values.length);
+  for (let index = 0; index < values.length; index++) {
+    const text = values[index]!;
+    if (text === '') {
+      out[index] = null;
+      continue;
+    }
     const value = vr === 'DS' ? parseDecimalString(text) : parseIntegerString(text);
     if (value === undefined) {
       throw new DicomError(
@@ -53,8 +58,9 @@ export function parseNumberStrings(
         { tag: element?.tag, offset: element?.offset },
       );
     }
-    return value;
-  });
+    out[index] = value;
+  }
+  return out;
 }
 
 /**

@@ -3,9 +3,12 @@
  * splitting on the backslash delimiter and removing insignificant padding.
  */
 import { charsetDecoder } from '../charset/index.js';
+import { decodeLatin1 } from '../charset/latin1.js';
 import type { Dataset, ValueElement } from '../dataset.js';
 import { DicomError } from '../errors.js';
 import { CHARSET_VRS, SINGLE_VALUED_STRING_VRS, STRING_VRS, type VR } from '../vr.js';
+
+export { decodeLatin1 };
 
 type Decoder = ReturnType<typeof charsetDecoder>;
 
@@ -30,9 +33,8 @@ const LEADING_INSIGNIFICANT: ReadonlySet<VR> = new Set<VR>([
   'TM',
 ]);
 
-/** Trailing spaces pad strings to even length; trailing NULs pad UIs and appear (wrongly) elsewhere. */
-const TRAILING_PADDING = /[ \0]+$/;
-const LEADING_SPACES = /^ +/;
+// Trailing spaces pad strings to even length; trailing NULs pad UIs and appear (wrongly)
+// elsewhere: both are removed (trimPadding), and leading spaces where insignificant.
 
 const decoders = new WeakMap<ValueElement, Decoder>();
 let defaultDecoder: Decoder | undefined;
@@ -63,19 +65,6 @@ export function characterSetTerms(element: ValueElement): string[] {
 }
 
 /**
- * Bytes of a default-repertoire value as text. Every byte maps to the code point of the same
- * number (ISO 8859-1), so nothing is lost when a writer used 8-bit bytes without declaring them.
- */
-export function decodeLatin1(bytes: Uint8Array): string {
-  let text = '';
-  const CHUNK = 0x2000;
-  for (let start = 0; start < bytes.length; start += CHUNK) {
-    text += String.fromCharCode(...bytes.subarray(start, start + CHUNK));
-  }
-  return text;
-}
-
-/**
  * The whole value field of a string VR as text: through the dataset's character set for the VRs
  * that use it (LO LT PN SH ST UC UT), as default repertoire for the others. The result still
  * holds delimiters and padding. Decoding happens before splitting because a 0x5C byte can be part
@@ -93,14 +82,35 @@ export function decodeString(dataset: Dataset, bytes: Uint8Array, vr: VR): strin
  * an empty value between delimiters stays '' (`A\\C` gives ['A', '', 'C']).
  */
 export function splitStrings(text: string, vr: VR): string[] {
-  const whole = text.replace(TRAILING_PADDING, '');
+  const whole = trimPadding(text);
   const trimLeading = LEADING_INSIGNIFICANT.has(vr);
-  if ((trimLeading ? whole.replace(LEADING_SPACES, '') : whole) === '') return [];
-  const parts = SINGLE_VALUED_STRING_VRS.has(vr) ? [whole] : whole.split('\\');
-  return parts.map((part) => {
-    const trimmed = part.replace(TRAILING_PADDING, '');
-    return trimLeading ? trimmed.replace(LEADING_SPACES, '') : trimmed;
-  });
+  if (SINGLE_VALUED_STRING_VRS.has(vr) || whole.indexOf('\\') < 0) {
+    const value = trimLeading ? trimLeadingSpaces(whole) : whole;
+    return value === '' ? [] : [value];
+  }
+  const parts = whole.split('\\');
+  for (let k = 0; k < parts.length; k++) {
+    const trimmed = trimPadding(parts[k]!);
+    parts[k] = trimLeading ? trimLeadingSpaces(trimmed) : trimmed;
+  }
+  return parts;
+}
+
+/** Without trailing spaces and NULs. */
+function trimPadding(text: string): string {
+  let end = text.length;
+  for (; end > 0; end--) {
+    const c = text.charCodeAt(end - 1);
+    if (c !== 0x20 && c !== 0x00) break;
+  }
+  return end === text.length ? text : text.slice(0, end);
+}
+
+/** Without leading spaces. */
+function trimLeadingSpaces(text: string): string {
+  let start = 0;
+  while (start < text.length && text.charCodeAt(start) === 0x20) start++;
+  return start === 0 ? text : text.slice(start);
 }
 
 /** The value bytes of an element, or a BAD_VALUE error when the value was left out as bulk data. */
