@@ -4,9 +4,7 @@
 // and a DicomServer in a child process (for memory measurements).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
@@ -49,11 +47,19 @@ import {
 } from '../../src/net/services/server.js';
 import { DicomConnection, type Ending } from '../../src/net/transport/connection.js';
 import { corpusPath, readManifest, type ManifestRow } from './corpus.js';
+import {
+  freePort,
+  LOCALHOST,
+  makeTlsMaterial,
+  PEER_ENV,
+  removeDir,
+  sleep,
+  tempDir,
+  waitForPort as pollPort,
+  type TlsMaterial,
+} from './peers.js';
 
-export const LOCALHOST = '127.0.0.1';
-
-/** DCMTK (and Orthanc, which embeds it) keep Nagle on without this (dependencies-and-peers.md §0.1). */
-export const PEER_ENV: NodeJS.ProcessEnv = { ...process.env, TCP_NODELAY: '1' };
+export { LOCALHOST, PEER_ENV, freePort, removeDir, sleep };
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -144,43 +150,12 @@ export function describeResult(result: ToolResult): string {
   return `${how}\n${result.stdout}${result.stderr}`;
 }
 
-/** A TCP port nobody listens on right now (for peers that cannot bind port 0 themselves). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, LOCALHOST, resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/** Waits until something accepts connections on `port` (peers.ts's poll, a positional timeout). */
+export function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  return pollPort(port, { timeoutMs });
 }
 
-/** Waits until something accepts connections on `port`. */
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, LOCALHOST, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port}`);
-    await sleep(50);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export function makeTempDir(prefix: string): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), `niffler-${prefix}-`));
-}
-
-export function removeDir(directory: string): Promise<void> {
-  return rm(directory, { recursive: true, force: true });
-}
+export const makeTempDir = tempDir;
 
 /** Temporary files (DurableFile's prefix) left in `directory`. */
 export function tempFilesIn(directory: string): string[] {
@@ -975,97 +950,8 @@ export async function startOrthanc(options: {
 
 // --- TLS --------------------------------------------------------------------------------------
 
-export interface TestCertificates {
-  readonly directory: string;
-  readonly caCert: string;
-  readonly serverKey: string;
-  readonly serverCert: string;
-  readonly clientKey: string;
-  readonly clientCert: string;
-  /** A client certificate from another CA (must be refused by a mutual-TLS server). */
-  readonly strangerKey: string;
-  readonly strangerCert: string;
-}
-
-/** A throwaway CA with a server (localhost, 127.0.0.1) and a client certificate, via openssl. */
-export async function makeCertificates(directory: string): Promise<TestCertificates> {
-  const file = (name: string): string => path.join(directory, name);
-  const openssl = async (args: string[]): Promise<void> => {
-    const result = await runTool('openssl', args, { cwd: directory });
-    if (result.code !== 0) throw new Error(`openssl ${args[0]}: ${describeResult(result)}`);
-  };
-  const makeCa = async (name: string): Promise<void> =>
-    openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=Niffler test ${name}`,
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-      '-keyout',
-      file(`${name}.key`),
-      '-out',
-      file(`${name}.crt`),
-    ]);
-  const issue = async (name: string, ca: string, extensions: string): Promise<void> => {
-    writeFileSync(file(`${name}.ext`), extensions);
-    await openssl([
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      file(`${name}.key`),
-      '-out',
-      file(`${name}.csr`),
-    ]);
-    await openssl([
-      'x509',
-      '-req',
-      '-in',
-      file(`${name}.csr`),
-      '-CA',
-      file(`${ca}.crt`),
-      '-CAkey',
-      file(`${ca}.key`),
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      file(`${name}.ext`),
-      '-out',
-      file(`${name}.crt`),
-    ]);
-  };
-  await makeCa('ca');
-  await makeCa('other-ca');
-  await issue(
-    'localhost',
-    'ca',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
-  );
-  await issue('client', 'ca', 'extendedKeyUsage=clientAuth\n');
-  await issue('stranger', 'other-ca', 'extendedKeyUsage=clientAuth\n');
-  return {
-    directory,
-    caCert: file('ca.crt'),
-    serverKey: file('localhost.key'),
-    serverCert: file('localhost.crt'),
-    clientKey: file('client.key'),
-    clientCert: file('client.crt'),
-    strangerKey: file('stranger.key'),
-    strangerCert: file('stranger.crt'),
-  };
-}
+export type TestCertificates = TlsMaterial;
+export const makeCertificates = makeTlsMaterial;
 
 /** TLS server options for DicomServer from the test certificates. */
 export function tlsOptions(certs: TestCertificates, mutual: boolean): tls.TlsOptions {
