@@ -53,6 +53,28 @@ export class DurableFile {
     }
   }
 
+  /** Writes the chunks in order with as few system calls as the OS allows (writev). */
+  async writev(chunks: readonly Uint8Array[]): Promise<void> {
+    const handle = this.handle;
+    if (handle === undefined) throw new Error('write after commit or abort');
+    if (chunks.length === 1) return this.write(chunks[0]!);
+    let total = 0;
+    for (const chunk of chunks) total += chunk.length;
+    const { bytesWritten } = await handle.writev(chunks as Uint8Array[], this.position);
+    this.position += bytesWritten;
+    if (bytesWritten === total) return;
+    // A short write (rare for regular files): the rest, chunk by chunk.
+    let skip = bytesWritten;
+    for (const chunk of chunks) {
+      if (skip >= chunk.length) {
+        skip -= chunk.length;
+        continue;
+      }
+      await this.write(chunk.subarray(skip));
+      skip = 0;
+    }
+  }
+
   /** Makes the file durable under `destination` (in the same directory tree, same file system). */
   async commit(destination: string, options: { fsync?: boolean } = {}): Promise<void> {
     const handle = this.take();
@@ -62,7 +84,10 @@ export class DurableFile {
     } finally {
       await handle.close();
     }
-    await mkdir(dirname(destination), { recursive: true });
+    // The temporary file's own directory exists: no mkdir for the usual same-directory commit.
+    if (dirname(destination) !== dirname(this.tempPath)) {
+      await mkdir(dirname(destination), { recursive: true });
+    }
     await rename(this.tempPath, destination);
     if (fsync) await syncDirectory(dirname(destination));
     if (fsync && dirname(destination) !== dirname(this.tempPath)) {

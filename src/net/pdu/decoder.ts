@@ -143,7 +143,9 @@ export class PduDecoder {
     if (first !== undefined && first.length - this.head >= length) {
       return first.subarray(this.head, this.head + length);
     }
-    const out = new Uint8Array(length);
+    // Every byte is overwritten below: no need for zero-filled memory.
+    const backing = Buffer.allocUnsafeSlow(length);
+    const out = new Uint8Array(backing.buffer, backing.byteOffset, length);
     let filled = 0;
     let offset = this.head;
     for (let i = this.first; i < this.chunks.length && filled < length; i++) {
