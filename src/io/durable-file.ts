@@ -81,14 +81,22 @@ export class DurableFile {
     const fsync = options.fsync ?? true;
     try {
       if (fsync) await handle.sync();
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+    // The data are written (and synced when asked): closing and renaming may overlap, one
+    // thread-pool round trip less per file. The temporary file's own directory exists: no
+    // mkdir for the usual same-directory commit.
+    const closed = handle.close();
+    try {
+      if (dirname(destination) !== dirname(this.tempPath)) {
+        await mkdir(dirname(destination), { recursive: true });
+      }
+      await rename(this.tempPath, destination);
     } finally {
-      await handle.close();
+      await closed;
     }
-    // The temporary file's own directory exists: no mkdir for the usual same-directory commit.
-    if (dirname(destination) !== dirname(this.tempPath)) {
-      await mkdir(dirname(destination), { recursive: true });
-    }
-    await rename(this.tempPath, destination);
     if (fsync) await syncDirectory(dirname(destination));
     if (fsync && dirname(destination) !== dirname(this.tempPath)) {
       await syncDirectory(dirname(this.tempPath));

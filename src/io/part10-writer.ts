@@ -20,8 +20,11 @@ export class Part10Writer {
   private batch: Uint8Array[] = [];
   private batchLength = 0;
 
-  private constructor(file: DurableFile, info: FileMetaInfo) {
+  private readonly writeBatch: number;
+
+  private constructor(file: DurableFile, info: FileMetaInfo, writeBatch: number) {
     this.file = file;
+    this.writeBatch = writeBatch;
     this.parser = new DicomParser({
       input: 'dataset',
       transferSyntaxUid: info.transferSyntaxUid,
@@ -33,10 +36,17 @@ export class Part10Writer {
   static async create(
     directory: string,
     info: FileMetaInfo,
-    options: { directoryExists?: boolean } = {},
+    options: {
+      directoryExists?: boolean;
+      /**
+       * Bytes gathered before they are written (default 256 KiB): a larger batch means fewer
+       * file system round trips per object for more memory per object being received.
+       */
+      writeBatch?: number;
+    } = {},
   ): Promise<Part10Writer> {
     const file = await DurableFile.create(directory, options);
-    const writer = new Part10Writer(file, info);
+    const writer = new Part10Writer(file, info, options.writeBatch ?? WRITE_BATCH);
     const meta = encodeFileMetaHeader(info);
     writer.datasetOffset = meta.length;
     writer.push(meta);
@@ -59,7 +69,7 @@ export class Part10Writer {
   async write(chunk: Uint8Array): Promise<void> {
     this.feedParser(chunk);
     this.push(chunk);
-    if (this.batchLength >= WRITE_BATCH) await this.flush();
+    if (this.batchLength >= this.writeBatch) await this.flush();
   }
 
   /**

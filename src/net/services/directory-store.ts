@@ -5,6 +5,12 @@ import { Part10Writer } from '../../io/part10-writer.js';
 import { Status } from '../dimse/status.js';
 import type { StoreHandler, StoreOutcome, StoreRequest, StoreSink } from './handlers.js';
 
+/**
+ * Data set bytes gathered before a write: a typical CT or MR object (up to 1 MiB) reaches the
+ * file system in one writev, larger ones in 1 MiB steps while the rest arrives.
+ */
+const WRITE_BATCH = 1024 * 1024;
+
 export interface DirectoryStoreOptions {
   readonly directory: string;
   /** fsync each file and the directory before answering (default true). */
@@ -53,7 +59,7 @@ export function directoryStore(options: DirectoryStoreOptions): StoreHandler {
         transferSyntaxUid,
         sourceAeTitle,
       },
-      { directoryExists: true },
+      { directoryExists: true, writeBatch: WRITE_BATCH },
     );
     const path = join(options.directory, `${safeFileName(command.affectedSopInstanceUid)}.dcm`);
     return {
