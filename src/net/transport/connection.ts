@@ -96,6 +96,8 @@ export class DicomConnection {
     this.decoder = new PduDecoder({
       maxPduLength: options.maxReceivePduLength,
       maxAssociationPduLength: DEFAULT_MAX_ASSOCIATION_PDU_LENGTH,
+      // Data set bytes reach the handler as views into the socket's chunks, never joined.
+      splitDatasetPdvs: true,
     });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
