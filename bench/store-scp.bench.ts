@@ -18,7 +18,9 @@
 //    its growth over the idle RSS reported (target <= 64 MB); the received file's data set must
 //    have the sent length.
 //
-// BENCH_STORE_SCP_RUNS changes the number of runs; BENCH_STORE_SCP_SKIP_1GB=1 skips part 2.
+// Knobs for iterating: BENCH_STORE_SCP_RUNS (number of runs), BENCH_STORE_SCP_SETS (ct,large),
+// BENCH_STORE_SCP_ASSOCIATIONS (1,4), BENCH_STORE_SCP_SIDES (niffler,niffler-no-fsync,storescp),
+// BENCH_STORE_SCP_SKIP_1GB=1 (no part 2).
 import {
   closeSync,
   ftruncateSync,
@@ -51,8 +53,14 @@ import { ensureLargeFiles } from './generate-large.js';
 
 const RUNS = Number(process.env['BENCH_STORE_SCP_RUNS'] ?? 3);
 const WORK = path.join(DATA_DIR, 'store-scp');
-const SIDES = ['niffler', 'niffler-no-fsync', 'storescp'] as const;
-type Side = (typeof SIDES)[number];
+const ALL_SIDES = ['niffler', 'niffler-no-fsync', 'storescp'] as const;
+type Side = (typeof ALL_SIDES)[number];
+const SIDES = ALL_SIDES.filter((s) => listEnv('BENCH_STORE_SCP_SIDES')?.includes(s) ?? true);
+const ASSOCIATIONS = (listEnv('BENCH_STORE_SCP_ASSOCIATIONS') ?? ['1', '4']).map(Number);
+
+function listEnv(name: string): string[] | undefined {
+  return process.env[name]?.split(',').map((v) => v.trim());
+}
 
 interface Run {
   readonly set: string;
@@ -67,14 +75,15 @@ interface Run {
 async function main(): Promise<void> {
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
+  const wanted = listEnv('BENCH_STORE_SCP_SETS') ?? ['ct', 'large'];
   const sets = [
-    { name: 'ct', files: ensureCtFiles() },
-    { name: 'large', files: ensureLargeFiles() },
+    ...(wanted.includes('ct') ? [{ name: 'ct', files: ensureCtFiles() }] : []),
+    ...(wanted.includes('large') ? [{ name: 'large', files: ensureLargeFiles() }] : []),
   ];
   const runs: Run[] = [];
   for (const set of sets) {
     const bytes = set.files.reduce((sum, f) => sum + statSync(f).size, 0);
-    for (const associations of [1, 4]) {
+    for (const associations of ASSOCIATIONS) {
       for (let run = 1; run <= RUNS; run++) {
         // The order rotates, so no side always runs first (page cache, CPU frequency).
         const order = SIDES.map((_, i) => SIDES[(i + run - 1) % SIDES.length]!);
@@ -113,7 +122,7 @@ async function main(): Promise<void> {
       '\n' +
       sets
         .flatMap((set) =>
-          [1, 4].map((a) =>
+          ASSOCIATIONS.map((a) =>
             [set.name, String(a), ...SIDES.map((s) => median(set.name, a, s).toFixed(1))]
               .map((c) => c.padEnd(18))
               .join(''),
@@ -124,7 +133,8 @@ async function main(): Promise<void> {
   const ratios: Record<string, number> = {};
   const lines: string[] = [];
   for (const set of sets) {
-    for (const a of [1, 4]) {
+    for (const a of ASSOCIATIONS) {
+      if (SIDES.length < ALL_SIDES.length) continue;
       const like = `store-scp-vs-storescp-${set.name}-${a}`;
       ratios[like] = median(set.name, a, 'niffler-no-fsync') / median(set.name, a, 'storescp');
       lines.push(`RATIO ${like} ${ratios[like].toFixed(2)} (target >= 1.0)`);
