@@ -21,10 +21,22 @@ export class Part10Writer {
   private batchLength = 0;
 
   private readonly writeBatch: number;
+  private readonly eagerBatch: number | undefined;
+  /** The write running in the background (eager mode); settles, never rejects. */
+  private running: Promise<void> | undefined;
+  private runningLength = 0;
+  /** A background write failed: every later call throws this. */
+  private failure: { error: unknown } | undefined;
 
-  private constructor(file: DurableFile, info: FileMetaInfo, writeBatch: number) {
+  private constructor(
+    file: DurableFile,
+    info: FileMetaInfo,
+    writeBatch: number,
+    eagerBatch: number | undefined,
+  ) {
     this.file = file;
     this.writeBatch = writeBatch;
+    this.eagerBatch = eagerBatch;
     this.parser = new DicomParser({
       input: 'dataset',
       transferSyntaxUid: info.transferSyntaxUid,
@@ -43,10 +55,21 @@ export class Part10Writer {
        * file system round trips per object for more memory per object being received.
        */
       writeBatch?: number;
+      /**
+       * Eager mode: as soon as this many bytes are gathered and no write is running, they are
+       * written in the background, so the file fills while the data arrive and little is left
+       * to write at the end; `write` waits only when `writeBatch` bytes are gathered.
+       */
+      eagerBatch?: number;
     } = {},
   ): Promise<Part10Writer> {
     const file = await DurableFile.create(directory, options);
-    const writer = new Part10Writer(file, info, options.writeBatch ?? WRITE_BATCH);
+    const writer = new Part10Writer(
+      file,
+      info,
+      options.writeBatch ?? WRITE_BATCH,
+      options.eagerBatch,
+    );
     const meta = encodeFileMetaHeader(info);
     writer.datasetOffset = meta.length;
     writer.push(meta);
@@ -62,13 +85,21 @@ export class Part10Writer {
 
   /** Bytes of the file so far (meta header included). */
   get size(): number {
-    return this.file.bytesWritten + this.batchLength;
+    return this.file.bytesWritten + this.runningLength + this.batchLength;
   }
 
   /** Appends data set bytes; resolves when they may be released (back-pressure for the socket). */
   async write(chunk: Uint8Array): Promise<void> {
     this.feedParser(chunk);
     this.push(chunk);
+    this.rethrow();
+    if (
+      this.eagerBatch !== undefined &&
+      this.running === undefined &&
+      this.batchLength >= this.eagerBatch
+    ) {
+      this.startWrite();
+    }
     if (this.batchLength >= this.writeBatch) await this.flush();
   }
 
@@ -106,6 +137,8 @@ export class Part10Writer {
   }
 
   async abort(): Promise<void> {
+    // The file is closed only once no write uses its descriptor.
+    await this.settled();
     this.batch = [];
     this.batchLength = 0;
     await this.file.abort();
@@ -126,12 +159,49 @@ export class Part10Writer {
     this.batchLength += chunk.length;
   }
 
+  /** Writes everything gathered; resolves when no write is running. */
   private async flush(): Promise<void> {
+    await this.settled();
+    this.rethrow();
     if (this.batchLength === 0) return;
-    // One writev of the gathered views: no copy into a joined buffer.
+    this.startWrite();
+    await this.settled();
+    this.rethrow();
+  }
+
+  /** Resolves when no write runs (an eager write may chain another one). */
+  private async settled(): Promise<void> {
+    while (this.running !== undefined) await this.running;
+  }
+
+  private rethrow(): void {
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+
+  /**
+   * Starts one writev of the gathered views (no copy into a joined buffer); only one runs at a
+   * time, since each writes at the position the previous one reached. In eager mode, what was
+   * gathered meanwhile follows at once.
+   */
+  private startWrite(): void {
     const batch = this.batch;
+    this.runningLength = this.batchLength;
     this.batch = [];
     this.batchLength = 0;
-    await this.file.writev(batch);
+    const running: Promise<void> = this.file.writev(batch).then(
+      () => {
+        this.running = undefined;
+        this.runningLength = 0;
+        if (this.eagerBatch !== undefined && this.batchLength >= this.eagerBatch) {
+          this.startWrite();
+        }
+      },
+      (error: unknown) => {
+        this.running = undefined;
+        this.runningLength = 0;
+        this.failure ??= { error };
+      },
+    );
+    this.running = running;
   }
 }

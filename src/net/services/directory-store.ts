@@ -6,9 +6,11 @@ import { Status } from '../dimse/status.js';
 import type { StoreHandler, StoreOutcome, StoreRequest, StoreSink } from './handlers.js';
 
 /**
- * Data set bytes gathered before a write: a typical CT or MR object (up to 1 MiB) reaches the
- * file system in one writev, larger ones in 1 MiB steps while the rest arrives.
+ * Writes start in the background from 64 KiB gathered and whenever the previous one is done, so
+ * the file fills while the data arrive; only at 1 MiB gathered (a disk slower than the network)
+ * does the sender wait.
  */
+const EAGER_BATCH = 64 * 1024;
 const WRITE_BATCH = 1024 * 1024;
 
 export interface DirectoryStoreOptions {
@@ -59,7 +61,7 @@ export function directoryStore(options: DirectoryStoreOptions): StoreHandler {
         transferSyntaxUid,
         sourceAeTitle,
       },
-      { directoryExists: true, writeBatch: WRITE_BATCH },
+      { directoryExists: true, writeBatch: WRITE_BATCH, eagerBatch: EAGER_BATCH },
     );
     const path = join(options.directory, `${safeFileName(command.affectedSopInstanceUid)}.dcm`);
     return {
