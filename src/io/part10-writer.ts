@@ -25,6 +25,7 @@ export class Part10Writer {
   /** The write running in the background (eager mode); settles, never rejects. */
   private running: Promise<void> | undefined;
   private runningLength = 0;
+  private eagerScheduled = false;
   /** A background write failed: every later call throws this. */
   private failure: { error: unknown } | undefined;
 
@@ -93,12 +94,17 @@ export class Part10Writer {
     this.feedParser(chunk);
     this.push(chunk);
     this.rethrow();
-    if (
-      this.eagerBatch !== undefined &&
-      this.running === undefined &&
-      this.batchLength >= this.eagerBatch
-    ) {
-      this.startWrite();
+    if (this.eagerBatch !== undefined && !this.eagerScheduled && this.running === undefined) {
+      // Started once the bytes already received are handed over (setImmediate runs after the
+      // pending socket reads and their microtasks): an object that is already all here goes out
+      // in one write at commit, one that is still arriving is written while it arrives.
+      this.eagerScheduled = true;
+      setImmediate(() => {
+        this.eagerScheduled = false;
+        if (this.running === undefined && this.batchLength >= (this.eagerBatch ?? 0)) {
+          this.startWrite();
+        }
+      });
     }
     if (this.batchLength >= this.writeBatch) await this.flush();
   }
