@@ -20,8 +20,24 @@ export class Part10Writer {
   private batch: Uint8Array[] = [];
   private batchLength = 0;
 
-  private constructor(file: DurableFile, info: FileMetaInfo) {
+  private readonly writeBatch: number;
+  private readonly eagerBatch: number | undefined;
+  /** The write running in the background (eager mode); settles, never rejects. */
+  private running: Promise<void> | undefined;
+  private runningLength = 0;
+  private eagerScheduled = false;
+  /** A background write failed: every later call throws this. */
+  private failure: { error: unknown } | undefined;
+
+  private constructor(
+    file: DurableFile,
+    info: FileMetaInfo,
+    writeBatch: number,
+    eagerBatch: number | undefined,
+  ) {
     this.file = file;
+    this.writeBatch = writeBatch;
+    this.eagerBatch = eagerBatch;
     this.parser = new DicomParser({
       input: 'dataset',
       transferSyntaxUid: info.transferSyntaxUid,
@@ -33,10 +49,28 @@ export class Part10Writer {
   static async create(
     directory: string,
     info: FileMetaInfo,
-    options: { directoryExists?: boolean } = {},
+    options: {
+      directoryExists?: boolean;
+      /**
+       * Bytes gathered before they are written (default 256 KiB): a larger batch means fewer
+       * file system round trips per object for more memory per object being received.
+       */
+      writeBatch?: number;
+      /**
+       * Eager mode: as soon as this many bytes are gathered and no write is running, they are
+       * written in the background, so the file fills while the data arrive and little is left
+       * to write at the end; `write` waits only when `writeBatch` bytes are gathered.
+       */
+      eagerBatch?: number;
+    } = {},
   ): Promise<Part10Writer> {
     const file = await DurableFile.create(directory, options);
-    const writer = new Part10Writer(file, info);
+    const writer = new Part10Writer(
+      file,
+      info,
+      options.writeBatch ?? WRITE_BATCH,
+      options.eagerBatch,
+    );
     const meta = encodeFileMetaHeader(info);
     writer.datasetOffset = meta.length;
     writer.push(meta);
@@ -52,14 +86,27 @@ export class Part10Writer {
 
   /** Bytes of the file so far (meta header included). */
   get size(): number {
-    return this.file.bytesWritten + this.batchLength;
+    return this.file.bytesWritten + this.runningLength + this.batchLength;
   }
 
   /** Appends data set bytes; resolves when they may be released (back-pressure for the socket). */
   async write(chunk: Uint8Array): Promise<void> {
     this.feedParser(chunk);
     this.push(chunk);
-    if (this.batchLength >= WRITE_BATCH) await this.flush();
+    this.rethrow();
+    if (this.eagerBatch !== undefined && !this.eagerScheduled && this.running === undefined) {
+      // Started once the bytes already received are handed over (setImmediate runs after the
+      // pending socket reads and their microtasks): an object that is already all here goes out
+      // in one write at commit, one that is still arriving is written while it arrives.
+      this.eagerScheduled = true;
+      setImmediate(() => {
+        this.eagerScheduled = false;
+        if (this.running === undefined && this.batchLength >= (this.eagerBatch ?? 0)) {
+          this.startWrite();
+        }
+      });
+    }
+    if (this.batchLength >= this.writeBatch) await this.flush();
   }
 
   /**
@@ -96,6 +143,8 @@ export class Part10Writer {
   }
 
   async abort(): Promise<void> {
+    // The file is closed only once no write uses its descriptor.
+    await this.settled();
     this.batch = [];
     this.batchLength = 0;
     await this.file.abort();
@@ -116,12 +165,49 @@ export class Part10Writer {
     this.batchLength += chunk.length;
   }
 
+  /** Writes everything gathered; resolves when no write is running. */
   private async flush(): Promise<void> {
+    await this.settled();
+    this.rethrow();
     if (this.batchLength === 0) return;
-    const batch =
-      this.batch.length === 1 ? this.batch[0]! : Buffer.concat(this.batch, this.batchLength);
+    this.startWrite();
+    await this.settled();
+    this.rethrow();
+  }
+
+  /** Resolves when no write runs (an eager write may chain another one). */
+  private async settled(): Promise<void> {
+    while (this.running !== undefined) await this.running;
+  }
+
+  private rethrow(): void {
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+
+  /**
+   * Starts one writev of the gathered views (no copy into a joined buffer); only one runs at a
+   * time, since each writes at the position the previous one reached. In eager mode, what was
+   * gathered meanwhile follows at once.
+   */
+  private startWrite(): void {
+    const batch = this.batch;
+    this.runningLength = this.batchLength;
     this.batch = [];
     this.batchLength = 0;
-    await this.file.write(batch);
+    const running: Promise<void> = this.file.writev(batch).then(
+      () => {
+        this.running = undefined;
+        this.runningLength = 0;
+        if (this.eagerBatch !== undefined && this.batchLength >= this.eagerBatch) {
+          this.startWrite();
+        }
+      },
+      (error: unknown) => {
+        this.running = undefined;
+        this.runningLength = 0;
+        this.failure ??= { error };
+      },
+    );
+    this.running = running;
   }
 }

@@ -288,6 +288,83 @@ describe('PduDecoder', () => {
     assert.equal(pdu?.type === 'P-DATA-TF' && pdu.pdvs[0]?.data.buffer, chunk.buffer);
   });
 
+  describe('splitDatasetPdvs', () => {
+    /** A P-DATA-TF with a command PDV (6 bytes) and a data set PDV (`size` bytes, last). */
+    function twoPdvs(size: number): { wire: Uint8Array; command: Uint8Array; data: Uint8Array } {
+      const command = Uint8Array.from([1, 2, 3, 4, 5, 6]);
+      const data = Uint8Array.from({ length: size }, (_, i) => (i * 7) & 0xff);
+      const wire = encodePduBytes({
+        type: 'P-DATA-TF',
+        pdvs: [
+          { presentationContextId: 3, command: true, last: true, data: command },
+          { presentationContextId: 3, command: false, last: true, data },
+        ],
+      });
+      return { wire, command, data };
+    }
+
+    it('returns a data set PDV that spans chunks as views, one per piece, last flag on the final one', () => {
+      const { wire, command, data } = twoPdvs(1000);
+      const decoder = new PduDecoder({ splitDatasetPdvs: true });
+      const chunks = [wire.slice(0, 9), wire.slice(9, 300), wire.slice(300, 700), wire.slice(700)];
+      for (const chunk of chunks) decoder.push(chunk);
+      const pdu = decoder.next();
+      assert.ok(pdu?.type === 'P-DATA-TF', `a P-DATA-TF, not ${pdu?.type}`);
+      const [first, ...pieces] = pdu.pdvs;
+      assert.deepEqual(first, {
+        presentationContextId: 3,
+        command: true,
+        last: true,
+        data: command,
+      });
+      assert.equal(pieces.length, 3, 'the data set PDV is cut where the chunks are');
+      assert.deepEqual(
+        pieces.map((p) => [p.presentationContextId, p.command, p.last]),
+        [
+          [3, false, false],
+          [3, false, false],
+          [3, false, true],
+        ],
+      );
+      assert.deepEqual(Buffer.concat(pieces.map((p) => p.data)), Buffer.from(data));
+      assert.ok(
+        pieces.every((p, i) => p.data.buffer === chunks[i + 1]!.buffer),
+        'every piece is a view of a pushed chunk',
+      );
+      assert.equal(decoder.next(), undefined);
+      assert.equal(decoder.bufferedLength, 0);
+    });
+
+    it('decodes byte-by-byte pushes to the same data', () => {
+      const { wire, data } = twoPdvs(64);
+      const decoder = new PduDecoder({ splitDatasetPdvs: true });
+      for (let i = 0; i < wire.length; i++) decoder.push(wire.subarray(i, i + 1));
+      const pdu = decoder.next();
+      assert.ok(pdu?.type === 'P-DATA-TF', 'a P-DATA-TF');
+      const pieces = pdu.pdvs.filter((p) => !p.command);
+      assert.deepEqual(Buffer.concat(pieces.map((p) => p.data)), Buffer.from(data));
+      assert.equal(pieces.filter((p) => p.last).length, 1, 'one last piece');
+    });
+
+    it('refuses a PDV item that runs past its PDU, and one shorter than 2', () => {
+      const { wire } = twoPdvs(100);
+      const long = Uint8Array.from(wire);
+      // The data set PDV's item length (after header 6, command item 4 + 2 + 6) grows by one.
+      new DataView(long.buffer).setUint32(18, 103);
+      const decoder = new PduDecoder({ splitDatasetPdvs: true });
+      decoder.push(long.slice(0, 20));
+      decoder.push(long.slice(20));
+      throwsPdu(() => decoder.next(), 'MALFORMED_PDU');
+
+      const short = Uint8Array.from(wire);
+      new DataView(short.buffer).setUint32(6, 1);
+      const other = new PduDecoder({ splitDatasetPdvs: true });
+      other.push(short.slice(0, 8));
+      other.push(short.slice(8));
+      throwsPdu(() => other.next(), 'MALFORMED_PDU');
+    });
+  });
+
   it('refuses a P-DATA-TF longer than our maximum from its 6-byte header alone', () => {
     const decoder = new PduDecoder({ maxPduLength: 16384 });
     // Exactly the maximum is fine (PDU-length counts the bytes after the header).

@@ -13,8 +13,11 @@ import {
   readPduHeader,
   type PduHeader,
 } from './decode.js';
+import { PDU_TYPE_CODES } from './codes.js';
 import { PduError } from './errors.js';
-import type { Pdu } from './types.js';
+import type { Pdu, Pdv } from './types.js';
+
+const P_DATA_TF = PDU_TYPE_CODES['P-DATA-TF'];
 
 /**
  * The Maximum Length we announce by default (PS3.8 D.1): the largest P-DATA-TF variable field we
@@ -37,11 +40,19 @@ export interface PduDecoderOptions {
   readonly maxPduLength?: number | undefined;
   /** The same bound for every other PDU type. At least 1. */
   readonly maxAssociationPduLength?: number | undefined;
+  /**
+   * A P-DATA-TF whose bytes span pushed chunks is returned without joining them: a data set PDV
+   * that spans chunks becomes several PDVs, one per chunk piece, the `last` flag on the final
+   * one (the same DIMSE stream, PS3.8 E.2; no copy of the data). Default false: PDVs exactly as
+   * on the wire.
+   */
+  readonly splitDatasetPdvs?: boolean | undefined;
 }
 
 export class PduDecoder {
   readonly maxPduLength: number;
   readonly maxAssociationPduLength: number;
+  private readonly splitDatasetPdvs: boolean;
   /** Pushed chunks; those before `first` are consumed, and `chunks[first]` up to `head`. */
   private readonly chunks: Uint8Array[] = [];
   private first = 0;
@@ -58,6 +69,7 @@ export class PduDecoder {
       options.maxAssociationPduLength ?? DEFAULT_MAX_ASSOCIATION_PDU_LENGTH,
       'maxAssociationPduLength',
     );
+    this.splitDatasetPdvs = options.splitDatasetPdvs ?? false;
   }
 
   /** Bytes pushed and not yet returned as PDUs. */
@@ -87,6 +99,10 @@ export class PduDecoder {
     if (header === undefined) return undefined;
     const total = PDU_HEADER_LENGTH + header.length;
     if (this.buffered < total) return undefined;
+    if (this.splitDatasetPdvs && header.pduType === P_DATA_TF && !this.frontHolds(total)) {
+      this.header = undefined;
+      return this.takePData(header);
+    }
     const bytes = this.take(total);
     this.header = undefined;
     try {
@@ -137,13 +153,89 @@ export class PduDecoder {
     return header;
   }
 
+  /** True when the first `length` buffered bytes lie in one chunk. */
+  private frontHolds(length: number): boolean {
+    const first = this.chunks[this.first];
+    return first !== undefined && first.length - this.head >= length;
+  }
+
+  /**
+   * Consumes a whole P-DATA-TF (PS3.8 Table 9-23) that spans chunks: item headers are read from
+   * small copies, data set PDV data are returned as views into the chunks, split where the
+   * chunks split them; a command PDV is joined (command sets are small).
+   */
+  private takePData(header: PduHeader): Pdu {
+    const malformed = (message: string): PduError =>
+      this.fail(new PduError('MALFORMED_PDU', message, { pduType: header.pduType }));
+    this.take(PDU_HEADER_LENGTH);
+    let remaining = header.length;
+    const pdvs: Pdv[] = [];
+    while (remaining > 0) {
+      if (remaining < 4) throw malformed(`${remaining} byte(s) left, too few for a PDV item`);
+      const lengthBytes = this.take(4);
+      const itemLength =
+        ((lengthBytes[0]! << 24) |
+          (lengthBytes[1]! << 16) |
+          (lengthBytes[2]! << 8) |
+          lengthBytes[3]!) >>>
+        0;
+      remaining -= 4;
+      if (itemLength < 2)
+        throw malformed(`a PDV item of length ${itemLength}; at least 2 are needed`);
+      if (itemLength > remaining) {
+        throw malformed(
+          `a PDV item of ${itemLength} byte(s) runs past the PDU (${remaining} left)`,
+        );
+      }
+      const itemHeader = this.take(2);
+      const presentationContextId = itemHeader[0]!;
+      const command = (itemHeader[1]! & 0x01) !== 0;
+      const last = (itemHeader[1]! & 0x02) !== 0;
+      const dataLength = itemLength - 2;
+      remaining -= itemLength;
+      if (command || dataLength === 0) {
+        pdvs.push({ presentationContextId, command, last, data: this.take(dataLength) });
+        continue;
+      }
+      const pieces = this.takeViews(dataLength);
+      pieces.forEach((data, i) => {
+        pdvs.push({
+          presentationContextId,
+          command,
+          last: last && i === pieces.length - 1,
+          data,
+        });
+      });
+    }
+    if (pdvs.length === 0)
+      throw malformed('a P-DATA-TF without PDV items (PS3.8 9.3.5: one or more)');
+    return { type: 'P-DATA-TF', pdvs };
+  }
+
+  /** Consumes the first `length` buffered bytes as views, one per chunk they lie in. */
+  private takeViews(length: number): Uint8Array[] {
+    const views: Uint8Array[] = [];
+    let left = length;
+    while (left > 0) {
+      const chunk = this.chunks[this.first];
+      if (chunk === undefined) break;
+      const n = Math.min(chunk.length - this.head, left);
+      views.push(chunk.subarray(this.head, this.head + n));
+      this.consume(n);
+      left -= n;
+    }
+    return views;
+  }
+
   /** The first `length` buffered bytes (a copy only when they span chunks); not consumed. */
   private peek(length: number): Uint8Array {
     const first = this.chunks[this.first];
     if (first !== undefined && first.length - this.head >= length) {
       return first.subarray(this.head, this.head + length);
     }
-    const out = new Uint8Array(length);
+    // Every byte is overwritten below: no need for zero-filled memory.
+    const backing = Buffer.allocUnsafeSlow(length);
+    const out = new Uint8Array(backing.buffer, backing.byteOffset, length);
     let filled = 0;
     let offset = this.head;
     for (let i = this.first; i < this.chunks.length && filled < length; i++) {
@@ -159,6 +251,12 @@ export class PduDecoder {
   /** Consumes the first `length` buffered bytes: a view when they lie in one chunk, else one copy. */
   private take(length: number): Uint8Array {
     const out = this.peek(length);
+    this.consume(length);
+    return out;
+  }
+
+  /** Drops the first `length` buffered bytes. */
+  private consume(length: number): void {
     let left = length;
     while (left > 0) {
       const chunk = this.chunks[this.first];
@@ -182,7 +280,6 @@ export class PduDecoder {
       this.first = 0;
     }
     this.buffered -= length;
-    return out;
   }
 
   private fail(error: PduError): PduError {

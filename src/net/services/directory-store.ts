@@ -1,8 +1,17 @@
 import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Part10Writer } from '../../io/part10-writer.js';
 import { Status } from '../dimse/status.js';
 import type { StoreHandler, StoreOutcome, StoreRequest, StoreSink } from './handlers.js';
+
+/**
+ * Writes start in the background from 64 KiB gathered and whenever the previous one is done, so
+ * the file fills while the data arrive; only at 1 MiB gathered (a disk slower than the network)
+ * does the sender wait.
+ */
+const EAGER_BATCH = 64 * 1024;
+const WRITE_BATCH = 1024 * 1024;
 
 export interface DirectoryStoreOptions {
   readonly directory: string;
@@ -29,7 +38,14 @@ export interface StoredFile {
  * path outside the directory.
  */
 export function directoryStore(options: DirectoryStoreOptions): StoreHandler {
+  // The directory is made once, at the first object, not once per object.
+  let made: Promise<unknown> | undefined;
   return async (request: StoreRequest): Promise<StoreSink> => {
+    made ??= mkdir(options.directory, { recursive: true }).catch((error: unknown) => {
+      made = undefined;
+      throw error;
+    });
+    await made;
     const { command, association, transferSyntaxUid } = request;
     // The sender is the peer: the calling AE of a C-STORE we accepted, the called AE of the
     // association we requested when the objects arrive as C-GET sub-operations.
@@ -37,12 +53,16 @@ export function directoryStore(options: DirectoryStoreOptions): StoreHandler {
       association.negotiated.side === 'requestor'
         ? association.calledAeTitle
         : association.callingAeTitle;
-    const writer = await Part10Writer.create(options.directory, {
-      sopClassUid: command.affectedSopClassUid,
-      sopInstanceUid: command.affectedSopInstanceUid,
-      transferSyntaxUid,
-      sourceAeTitle,
-    });
+    const writer = await Part10Writer.create(
+      options.directory,
+      {
+        sopClassUid: command.affectedSopClassUid,
+        sopInstanceUid: command.affectedSopInstanceUid,
+        transferSyntaxUid,
+        sourceAeTitle,
+      },
+      { directoryExists: true, writeBatch: WRITE_BATCH, eagerBatch: EAGER_BATCH },
+    );
     const path = join(options.directory, `${safeFileName(command.affectedSopInstanceUid)}.dcm`);
     return {
       write: (chunk) => writer.write(chunk),

@@ -17,13 +17,29 @@ import { commentForError, statusForError } from './status-for-error.js';
 /** Identifiers are small; a larger one is a broken or hostile peer. */
 const MAX_IDENTIFIER_LENGTH = 1024 * 1024;
 
+/**
+ * Data set bytes handed to the store sink and not yet written before the socket is paused: the
+ * connection keeps reading (and the peer sending) while the sink writes the previous fragments,
+ * yet memory stays bounded by this plus one PDU whatever the size of the object.
+ */
+export const MAX_QUEUED_STORE_BYTES = 512 * 1024;
+
+type Refusal = { refused: number; comment: string };
+
 type Receiving =
   | {
       readonly kind: 'store';
       readonly command: CommandOf<'C-STORE-RQ'>;
       readonly contextId: number;
-      /** The sink, or the status that refused the store (its data are then discarded). */
-      readonly sink: Promise<StoreSink | { refused: number; comment: string }>;
+      /**
+       * The sink, or the status that refused the store (its data are then discarded). Replaced by
+       * a refusal when a write fails; later fragments then go nowhere.
+       */
+      sink: Promise<StoreSink | Refusal>;
+      /** The fragments given to the sink, in order: settles when the last one queued is done. */
+      tail: Promise<void>;
+      /** Bytes queued on `tail` and not yet written. */
+      queued: number;
     }
   | {
       readonly kind: 'identifier';
@@ -75,6 +91,8 @@ export class ScpAssociation {
           command,
           contextId,
           sink: this.openSink(contextId, command),
+          tail: Promise.resolve(),
+          queued: 0,
         };
         return;
       case 'C-FIND-RQ':
@@ -104,7 +122,7 @@ export class ScpAssociation {
   dataset(event: DatasetEvent): void | Promise<void> {
     const receiving = this.receiving;
     if (receiving === undefined) return;
-    if (receiving.kind === 'store') return this.storeFragment(receiving, event);
+    if (receiving.kind === 'store') return this.queueFragment(receiving, event);
     receiving.length += event.data.length;
     if (receiving.length > MAX_IDENTIFIER_LENGTH) {
       this.connection.abort(`identifier longer than ${MAX_IDENTIFIER_LENGTH} bytes`);
@@ -124,6 +142,7 @@ export class ScpAssociation {
     const receiving = this.receiving;
     this.receiving = undefined;
     if (receiving?.kind === 'store') {
+      await receiving.tail;
       const sink = await receiving.sink;
       if (!('refused' in sink)) await sink.abort().catch(() => undefined);
     }
@@ -151,7 +170,7 @@ export class ScpAssociation {
   private async openSink(
     contextId: number,
     command: CommandOf<'C-STORE-RQ'>,
-  ): Promise<StoreSink | { refused: number; comment: string }> {
+  ): Promise<StoreSink | Refusal> {
     const context = this.info.negotiated.contexts.get(contextId);
     if (context === undefined || context.abstractSyntax !== command.affectedSopClassUid) {
       return {
@@ -174,6 +193,32 @@ export class ScpAssociation {
     }
   }
 
+  /**
+   * Queues a fragment for the sink. The socket is held (a promise is returned) only when more than
+   * MAX_QUEUED_STORE_BYTES wait, and at the last fragment, so that nothing after the data set (the
+   * next command, a release) is read before its response is sent.
+   */
+  private queueFragment(
+    receiving: Extract<Receiving, { kind: 'store' }>,
+    event: DatasetEvent,
+  ): Promise<void> | undefined {
+    const length = event.data.length;
+    receiving.queued += length;
+    if (event.last) this.receiving = undefined;
+    const step = receiving.tail.then(() => this.storeFragment(receiving, event));
+    receiving.tail = step.then(
+      () => {
+        receiving.queued -= length;
+      },
+      (error: unknown) => {
+        receiving.queued -= length;
+        this.connection.abort(`storing a fragment failed: ${commentForError(error)}`);
+      },
+    );
+    if (event.last || receiving.queued > MAX_QUEUED_STORE_BYTES) return receiving.tail;
+    return undefined;
+  }
+
   private async storeFragment(
     receiving: Extract<Receiving, { kind: 'store' }>,
     event: DatasetEvent,
@@ -189,25 +234,16 @@ export class ScpAssociation {
       } catch (error) {
         await sink.abort().catch(() => undefined);
         // Later fragments of this data set are discarded; the failure is answered at the end.
-        this.receiving = {
-          ...receiving,
-          sink: Promise.resolve({
-            refused: statusForError(error, 'store'),
-            comment: commentForError(error),
-          }),
+        const refusal: Refusal = {
+          refused: statusForError(error, 'store'),
+          comment: commentForError(error),
         };
-        if (event.last) {
-          outcome = {
-            status: statusForError(error, 'store'),
-            errorComment: commentForError(error),
-          };
-        } else {
-          return;
-        }
+        receiving.sink = Promise.resolve(refusal);
+        if (!event.last) return;
+        outcome = { status: refusal.refused, errorComment: refusal.comment };
       }
     }
     if (outcome === undefined) return;
-    this.receiving = undefined;
     const { command, contextId } = receiving;
     if (statusCategory(outcome.status) === 'failure') {
       this.log(`C-STORE ${command.affectedSopInstanceUid} failed: ${outcome.errorComment ?? ''}`);

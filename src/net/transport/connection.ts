@@ -96,6 +96,8 @@ export class DicomConnection {
     this.decoder = new PduDecoder({
       maxPduLength: options.maxReceivePduLength,
       maxAssociationPduLength: DEFAULT_MAX_ASSOCIATION_PDU_LENGTH,
+      // Data set bytes reach the handler as views into the socket's chunks, never joined.
+      splitDatasetPdvs: true,
     });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
@@ -316,7 +318,16 @@ export class DicomConnection {
           if (output.pdu.type === 'A-ABORT')
             this.ending ??= { kind: 'aborted', reason: 'protocol error' };
           if (!this.socket.destroyed) {
-            for (const part of encodePdu(output.pdu)) this.socket.write(part);
+            // A P-DATA-TF is several parts (headers and data views): corked, they leave in one
+            // writev, one segment, instead of one system call each.
+            const parts = encodePdu(output.pdu);
+            if (parts.length === 1) {
+              this.socket.write(parts[0]!);
+            } else {
+              this.socket.cork();
+              for (const part of parts) this.socket.write(part);
+              this.socket.uncork();
+            }
           }
           break;
         case 'close-transport':

@@ -1,0 +1,252 @@
+// C-MOVE benchmark (issue 3), `npx tsx bench/move.bench.ts` (after `npm run build`):
+//
+// The 2000 synthetic CT files (bench/generate-ct.ts: 20 studies of 100 instances) are loaded into
+// Orthanc 1.10 (4 storescu processes, before any timing). Then DCMTK movescu moves every study
+// (study level, one C-MOVE per study, one after the other) from Orthanc into
+//   - `niffler store-scp` (the built CLI) with --no-fsync (storescp does not fsync: like with like),
+//   - `niffler store-scp` as shipped (fsync of every file and its directory; informative),
+//   - DCMTK `storescp +B +xa` (bit-preserving, like ours),
+// alternating, 3 runs each, a fresh output directory every run; timed from the first movescu
+// start to the last movescu exit (Orthanc answers the C-MOVE when every sub-operation is done).
+// RATIO: images/s into store-scp --no-fsync over into storescp (target >= 1.0).
+//
+// BENCH_MOVE_RUNS changes the number of runs.
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  freePort,
+  LOCALHOST,
+  NIFFLER_BIN,
+  PEER_ENV,
+  runTool,
+  startOrthanc,
+  startTool,
+  waitForPort,
+} from '../test/helpers/scp-harness.js';
+import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
+
+const RUNS = Number(process.env['BENCH_MOVE_RUNS'] ?? 3);
+const LOAD_ASSOCIATIONS = 4;
+const WORK = path.join(DATA_DIR, 'move');
+const SIDES = ['niffler-no-fsync', 'niffler', 'storescp'] as const;
+type Side = (typeof SIDES)[number];
+
+interface Run {
+  readonly side: Side;
+  readonly run: number;
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+}
+
+async function main(): Promise<void> {
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(WORK, { recursive: true });
+  const files = ensureCtFiles();
+  const ports = { niffler: await freePort(), storescp: await freePort() };
+  const orthanc = await startOrthanc({
+    modalities: {
+      bench: { aet: 'BENCH', host: LOCALHOST, port: await freePort() },
+      niffler: { aet: 'NIFFLER', host: LOCALHOST, port: ports.niffler },
+      storescp: { aet: 'STORESCP', host: LOCALHOST, port: ports.storescp },
+    },
+  });
+  const runs: Run[] = [];
+  try {
+    const loadStarted = performance.now();
+    const parts = Array.from({ length: LOAD_ASSOCIATIONS }, (_, i) =>
+      files.filter((_, k) => k % LOAD_ASSOCIATIONS === i),
+    );
+    const loads = await Promise.all(
+      parts.map((part) =>
+        runTool(
+          'storescu',
+          ['-aet', 'BENCH', '-aec', orthanc.aeTitle, LOCALHOST, String(orthanc.dicomPort), ...part],
+          { env: PEER_ENV, timeoutMs: 30 * 60_000 },
+        ),
+      ),
+    );
+    for (const r of loads) {
+      if (r.code !== 0) throw new Error(`storescu into Orthanc failed: ${r.stderr.slice(-500)}`);
+    }
+    const studies = (
+      await orthanc.rest<{ MainDicomTags: { StudyInstanceUID: string } }[]>(
+        'GET',
+        '/studies?expand',
+      )
+    ).map((s) => s.MainDicomTags.StudyInstanceUID);
+    const stats = await orthanc.rest<{ CountInstances: number }>('GET', '/statistics');
+    if (stats.CountInstances !== files.length) {
+      throw new Error(`Orthanc holds ${stats.CountInstances} instances, not ${files.length}`);
+    }
+    console.log(
+      `loaded ${files.length} instances (${studies.length} studies) into Orthanc in ` +
+        `${((performance.now() - loadStarted) / 1000).toFixed(1)} s`,
+    );
+
+    // One untimed pass into storescp: the first timed side does not pay for a cold Orthanc.
+    {
+      const dir = path.join(WORK, 'warm-up');
+      mkdirSync(dir, { recursive: true });
+      const receiver = await startReceiver('storescp', dir, ports);
+      try {
+        for (const study of studies) await move(orthanc, receiver.aeTitle, study);
+      } finally {
+        await receiver.stop();
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    for (let run = 1; run <= RUNS; run++) {
+      const order = SIDES.map((_, i) => SIDES[(i + run - 1) % SIDES.length]!);
+      for (const side of order) {
+        const dir = path.join(WORK, `${side}-${run}`);
+        mkdirSync(dir, { recursive: true });
+        const receiver = await startReceiver(side, dir, ports);
+        const started = performance.now();
+        try {
+          for (const study of studies) await move(orthanc, receiver.aeTitle, study);
+        } finally {
+          await receiver.stop();
+        }
+        const seconds = (performance.now() - started) / 1000;
+        const stored = receiver.count();
+        rmSync(dir, { recursive: true, force: true });
+        if (stored !== files.length) {
+          throw new Error(`${side} received ${stored} of ${files.length}`);
+        }
+        runs.push({ side, run, seconds, imagesPerSecond: files.length / seconds });
+        console.log(
+          `run ${run} ${side.padEnd(16)} ${(files.length / seconds).toFixed(1).padStart(7)} img/s ` +
+            `(${seconds.toFixed(2)} s)`,
+        );
+      }
+    }
+  } finally {
+    await orthanc.stop();
+  }
+
+  const median = (side: Side): number => {
+    const values = runs
+      .filter((r) => r.side === side)
+      .map((r) => r.imagesPerSecond)
+      .sort((a, b) => a - b);
+    return values[Math.floor(values.length / 2)]!;
+  };
+  console.log(`\nC-MOVE from Orthanc, images/s, median of ${RUNS}:`);
+  for (const side of SIDES) console.log(`  ${side.padEnd(18)}${median(side).toFixed(1)}`);
+  const ratios = {
+    'move-vs-storescp': median('niffler-no-fsync') / median('storescp'),
+    'move-fsync-vs-storescp': median('niffler') / median('storescp'),
+  };
+  console.log('');
+  console.log(`RATIO move-vs-storescp ${ratios['move-vs-storescp'].toFixed(2)} (target >= 1.0)`);
+  console.log(
+    `RATIO move-fsync-vs-storescp ${ratios['move-fsync-vs-storescp'].toFixed(2)} ` +
+      '(informative: ours fsyncs, storescp does not)',
+  );
+  mkdirSync(path.join(path.dirname(DATA_DIR), 'results'), { recursive: true });
+  writeFileSync(
+    path.join(path.dirname(DATA_DIR), 'results', 'move.json'),
+    JSON.stringify(
+      { files: files.length, runs, ratios, load: readFileSync('/proc/loadavg', 'utf8') },
+      null,
+      2,
+    ),
+  );
+  rmSync(WORK, { recursive: true, force: true });
+}
+
+/** movescu: one study (study level) from Orthanc to `destination`. */
+async function move(
+  orthanc: { aeTitle: string; dicomPort: number },
+  destination: string,
+  study: string,
+): Promise<void> {
+  const r = await runTool(
+    'movescu',
+    [
+      '-S',
+      '-aet',
+      'BENCH',
+      '-aec',
+      orthanc.aeTitle,
+      '-aem',
+      destination,
+      '-k',
+      'QueryRetrieveLevel=STUDY',
+      '-k',
+      `StudyInstanceUID=${study}`,
+      LOCALHOST,
+      String(orthanc.dicomPort),
+    ],
+    { env: PEER_ENV, timeoutMs: 30 * 60_000 },
+  );
+  if (r.code !== 0) throw new Error(`movescu to ${destination} failed: ${r.stderr.slice(-800)}`);
+}
+
+interface Receiver {
+  readonly aeTitle: string;
+  count(): number;
+  stop(): Promise<void>;
+}
+
+/** A receiver on the port Orthanc knows for it. */
+async function startReceiver(
+  side: Side,
+  dir: string,
+  ports: { niffler: number; storescp: number },
+): Promise<Receiver> {
+  if (side === 'storescp') {
+    return startStorescpOn(ports.storescp, dir);
+  }
+  const tool = startTool(
+    process.execPath,
+    [
+      NIFFLER_BIN,
+      'store-scp',
+      '--aet',
+      'NIFFLER',
+      '--host',
+      LOCALHOST,
+      '--port',
+      String(ports.niffler),
+      '--out',
+      dir,
+      ...(side === 'niffler-no-fsync' ? ['--no-fsync'] : []),
+    ],
+    { timeoutMs: 30 * 60_000 },
+  );
+  await waitForPort(ports.niffler, 20_000);
+  return {
+    aeTitle: 'NIFFLER',
+    count: () => countFiles(dir, (n) => n.endsWith('.dcm')),
+    stop: async () => {
+      await tool.stop(20_000);
+    },
+  };
+}
+
+/** DCMTK storescp on a given port (startStorescp picks a free one; Orthanc needs it fixed). */
+async function startStorescpOn(port: number, dir: string): Promise<Receiver> {
+  const tool = startTool('storescp', ['-aet', 'STORESCP', '-od', dir, '+B', '+xa', String(port)], {
+    timeoutMs: 30 * 60_000,
+  });
+  await waitForPort(port, 20_000);
+  return {
+    aeTitle: 'STORESCP',
+    count: () => countFiles(dir, () => true),
+    stop: async () => {
+      await tool.stop();
+    },
+  };
+}
+
+function countFiles(dir: string, keep: (name: string) => boolean): number {
+  let n = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && keep(entry.name) && !entry.name.startsWith('.')) n++;
+  }
+  return n;
+}
+
+await main();
