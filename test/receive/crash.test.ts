@@ -116,7 +116,9 @@ for (const dialect of DIALECTS) {
           try {
             for (let i = 0; i < 50 && queue.length > 0; i++) {
               const file = queue.shift()!;
-              const status = await scu.store(file);
+              // A kill during the store ends the association: as with a failure status, the
+              // object is not acknowledged and is sent again on the next association.
+              const status = await scu.store(file).catch(() => undefined);
               if (status === Status.Success) acked.add(file.sopInstanceUid);
               else {
                 queue.push(file); // not acknowledged: send it again later
