@@ -126,7 +126,7 @@ for (const dialect of DIALECTS) {
               }
             }
           } finally {
-            await Promise.race([scu.release(), sleep(2000)]);
+            await Promise.race([scu.release().catch(() => undefined), sleep(2000)]);
           }
         }
       };
