@@ -11,12 +11,11 @@
 // RATIO: images/s into store-scp --no-fsync over into storescp (target >= 1.0).
 //
 // BENCH_MOVE_RUNS changes the number of runs.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   freePort,
   LOCALHOST,
-  NIFFLER_BIN,
   PEER_ENV,
   runTool,
   startOrthanc,
@@ -24,6 +23,7 @@ import {
   waitForPort,
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
+import { countFiles, startNifflerStoreScp } from './lib.js';
 
 const RUNS = Number(process.env['BENCH_MOVE_RUNS'] ?? 3);
 const LOAD_ASSOCIATIONS = 4;
@@ -199,24 +199,11 @@ async function startReceiver(
   if (side === 'storescp') {
     return startStorescpOn(ports.storescp, dir);
   }
-  const tool = startTool(
-    process.execPath,
-    [
-      NIFFLER_BIN,
-      'store-scp',
-      '--aet',
-      'NIFFLER',
-      '--host',
-      LOCALHOST,
-      '--port',
-      String(ports.niffler),
-      '--out',
-      dir,
-      ...(side === 'niffler-no-fsync' ? ['--no-fsync'] : []),
-    ],
-    { timeoutMs: 30 * 60_000 },
+  const tool = await startNifflerStoreScp(
+    dir,
+    ports.niffler,
+    side === 'niffler-no-fsync' ? ['--no-fsync'] : [],
   );
-  await waitForPort(ports.niffler, 20_000);
   return {
     aeTitle: 'NIFFLER',
     count: () => countFiles(dir, (n) => n.endsWith('.dcm')),
@@ -239,14 +226,6 @@ async function startStorescpOn(port: number, dir: string): Promise<Receiver> {
       await tool.stop();
     },
   };
-}
-
-function countFiles(dir: string, keep: (name: string) => boolean): number {
-  let n = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && keep(entry.name) && !entry.name.startsWith('.')) n++;
-  }
-  return n;
 }
 
 await main();

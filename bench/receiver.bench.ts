@@ -12,7 +12,7 @@
 //    bulk-inserted straight into the SQLite index, not sent): 500 stores, one association, each
 //    timed from request to response; p50 and p99. Ratio p99(1M) / p99(10k), target <= 2.0.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { readInstanceFile, type InstanceFile } from '../src/net/services/instance-file.js';
@@ -31,6 +31,7 @@ import {
   waitForPort,
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
+import { countFiles } from './lib.js';
 
 // BENCH_RECEIVER_RUNS / _FILES / _LATENCY=0 / _RECEIVERS=niffler,storescp shorten a run while
 // iterating; the quoted ratios come from the defaults.
@@ -198,14 +199,6 @@ async function throughput(
   }
   if (stored !== files.length) throw new Error(`${receiver} stored ${stored} of ${files.length}`);
   return seconds;
-}
-
-function countFiles(dir: string, keep: (name: string) => boolean): number {
-  let n = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && keep(entry.name) && !entry.name.startsWith('.')) n++;
-  }
-  return n;
 }
 
 /** p50/p99 of C-STORE round trips into `niffler start` with `existing` instances indexed. */

@@ -39,17 +39,15 @@ import { encodeFileMetaHeader } from '../src/dicom/write/part10.js';
 import {
   freePort,
   LOCALHOST,
-  NIFFLER_BIN,
   PEER_ENV,
   processMemory,
   runTool,
   sleep,
   startStorescp,
-  startTool,
-  waitForPort,
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
 import { ensureLargeFiles } from './generate-large.js';
+import { countFiles, startNifflerStoreScp } from './lib.js';
 
 const RUNS = Number(process.env['BENCH_STORE_SCP_RUNS'] ?? 3);
 const WORK = path.join(DATA_DIR, 'store-scp');
@@ -179,24 +177,7 @@ interface Receiver {
 /** `niffler store-scp` (the built CLI) writing into `dir`. */
 async function startStoreScp(dir: string, extra: readonly string[] = []): Promise<Receiver> {
   const port = await freePort();
-  const tool = startTool(
-    process.execPath,
-    [
-      NIFFLER_BIN,
-      'store-scp',
-      '--aet',
-      'NIFFLER',
-      '--host',
-      LOCALHOST,
-      '--port',
-      String(port),
-      '--out',
-      dir,
-      ...extra,
-    ],
-    { timeoutMs: 30 * 60_000 },
-  );
-  await waitForPort(port, 20_000);
+  const tool = await startNifflerStoreScp(dir, port, extra);
   return {
     port,
     aeTitle: 'NIFFLER',
@@ -263,14 +244,6 @@ async function throughput(
   }
   if (stored !== files.length) throw new Error(`${side} stored ${stored} of ${files.length}`);
   return seconds;
-}
-
-function countFiles(dir: string, keep: (name: string) => boolean): number {
-  let n = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && keep(entry.name) && !entry.name.startsWith('.')) n++;
-  }
-  return n;
 }
 
 // --- 1 GB object -------------------------------------------------------------------------------

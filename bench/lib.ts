@@ -1,0 +1,46 @@
+// Pieces the benchmarks share: the built `niffler store-scp` as a receiver, and counting what a
+// receiver wrote.
+import { readdirSync } from 'node:fs';
+import {
+  LOCALHOST,
+  NIFFLER_BIN,
+  startTool,
+  waitForPort,
+  type RunningTool,
+} from '../test/helpers/scp-harness.js';
+
+/** Files under `dir` (at any depth) whose names `keep` accepts, dot files left out. */
+export function countFiles(dir: string, keep: (name: string) => boolean): number {
+  let n = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && keep(entry.name) && !entry.name.startsWith('.')) n++;
+  }
+  return n;
+}
+
+/** `niffler store-scp` (the built CLI) as AE title NIFFLER on `port`, writing into `dir`. */
+export async function startNifflerStoreScp(
+  dir: string,
+  port: number,
+  extra: readonly string[] = [],
+): Promise<RunningTool> {
+  const tool = startTool(
+    process.execPath,
+    [
+      NIFFLER_BIN,
+      'store-scp',
+      '--aet',
+      'NIFFLER',
+      '--host',
+      LOCALHOST,
+      '--port',
+      String(port),
+      '--out',
+      dir,
+      ...extra,
+    ],
+    { timeoutMs: 30 * 60_000 },
+  );
+  await waitForPort(port, 20_000);
+  return tool;
+}
