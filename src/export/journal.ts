@@ -93,18 +93,11 @@ export class Journal {
 
   /** The settings the folder was started with (options, key fingerprint), or undefined if new. */
   settings(): Record<string, string> | undefined {
-    const rows = this.db.prepare('SELECT key, value FROM run').all() as {
-      key: string;
-      value: string;
-    }[];
-    return rows.length === 0 ? undefined : Object.fromEntries(rows.map((r) => [r.key, r.value]));
+    return readRunSettings(this.db);
   }
 
   saveSettings(settings: Record<string, string>): void {
-    const insert = this.db.prepare('INSERT OR REPLACE INTO run (key, value) VALUES (?, ?)');
-    this.db.transaction(() => {
-      for (const [key, value] of Object.entries(settings)) insert.run(key, value);
-    })();
+    saveRunSettings(this.db, settings);
   }
 
   /**
@@ -180,4 +173,17 @@ export class Journal {
     this.flush();
     this.db.close();
   }
+}
+
+/** The `run` table's settings (options, key fingerprint), or undefined for a new folder. */
+export function readRunSettings(db: Database.Database): Record<string, string> | undefined {
+  const rows = db.prepare('SELECT key, value FROM run').all() as { key: string; value: string }[];
+  return rows.length === 0 ? undefined : Object.fromEntries(rows.map((r) => [r.key, r.value]));
+}
+
+export function saveRunSettings(db: Database.Database, settings: Record<string, string>): void {
+  const insert = db.prepare('INSERT OR REPLACE INTO run (key, value) VALUES (?, ?)');
+  db.transaction(() => {
+    for (const [key, value] of Object.entries(settings)) insert.run(key, value);
+  })();
 }

@@ -71,18 +71,35 @@ export function metadataColumns(
   return [...fixed, ...keyed.map((k) => k.name)];
 }
 
-export async function writeMetadataCsvs(
-  journal: Journal,
-  outDir: string,
-  choice: ColumnChoice,
-): Promise<{ metadata: string; mapping: string; failures: string }> {
+/** Header column name -> rows that have it, and the row count: the first pass over the rows. */
+export function countColumns(rows: Iterable<Readonly<Record<string, string>>>): {
+  counts: Map<string, number>;
+  rows: number;
+} {
   const counts = new Map<string, number>();
-  let rows = 0;
-  for (const { row } of journal.done()) {
-    rows++;
+  let n = 0;
+  for (const row of rows) {
+    n++;
     for (const name of Object.keys(row)) counts.set(name, (counts.get(name) ?? 0) + 1);
   }
-  const columns = metadataColumns(counts, rows, choice);
+  return { counts, rows: n };
+}
+
+/** What one export run lists in its three CSVs; each iterable is read once, as it is written. */
+export interface OutputRows {
+  readonly columns: readonly string[];
+  readonly metadata: Iterable<Readonly<Record<string, string>>>;
+  /** The output column of mapping.csv (`png`, `nifti`). */
+  readonly outputColumn: string;
+  readonly mapping: Iterable<readonly [source: string, output: string]>;
+  readonly failures: Iterable<{ path: string; reason: string; detail: string }>;
+}
+
+/** Writes metadata.csv, mapping.csv and failures.csv into `outDir`; resolves to their paths. */
+export async function writeOutputCsvs(
+  outDir: string,
+  rows: OutputRows,
+): Promise<{ metadata: string; mapping: string; failures: string }> {
   const files = {
     metadata: path.join(outDir, METADATA_CSV),
     mapping: path.join(outDir, MAPPING_CSV),
@@ -91,25 +108,47 @@ export async function writeMetadataCsvs(
   await writeCsv(
     files.metadata,
     (function* () {
-      yield csvLine(columns);
-      for (const { row } of journal.done()) yield csvLine(columns.map((c) => row[c] ?? ''));
+      yield csvLine(rows.columns);
+      for (const row of rows.metadata) yield csvLine(rows.columns.map((c) => row[c] ?? ''));
     })(),
   );
   await writeCsv(
     files.mapping,
     (function* () {
-      yield csvLine(['source', 'png']);
-      for (const { path: source, outputs } of journal.done()) {
-        for (const png of outputs) yield csvLine([source, png]);
-      }
+      yield csvLine(['source', rows.outputColumn]);
+      for (const [source, output] of rows.mapping) yield csvLine([source, output]);
     })(),
   );
   await writeCsv(
     files.failures,
     (function* () {
       yield csvLine(['source', 'reason', 'detail']);
-      for (const f of journal.failed()) yield csvLine([f.path, f.reason, f.detail]);
+      for (const f of rows.failures) yield csvLine([f.path, f.reason, f.detail]);
     })(),
   );
   return files;
+}
+
+export async function writeMetadataCsvs(
+  journal: Journal,
+  outDir: string,
+  choice: ColumnChoice,
+): Promise<{ metadata: string; mapping: string; failures: string }> {
+  const { counts, rows } = countColumns(map(journal.done(), (entry) => entry.row));
+  return writeOutputCsvs(outDir, {
+    columns: metadataColumns(counts, rows, choice),
+    metadata: map(journal.done(), (entry) => entry.row),
+    outputColumn: 'png',
+    mapping: (function* () {
+      for (const { path: source, outputs } of journal.done()) {
+        for (const png of outputs) yield [source, png] as const;
+      }
+    })(),
+    failures: journal.failed(),
+  });
+}
+
+/** Lazily maps an iterable (one pass, nothing kept). */
+export function* map<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
+  for (const item of items) yield f(item);
 }

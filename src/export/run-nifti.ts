@@ -17,24 +17,19 @@ import { pseudonymsOf } from './layout.js';
 import { NiftiJournal } from './nifti/journal.js';
 import type { NiftiSeriesResult } from './nifti/series.js';
 import { readSlices } from './nifti/slices.js';
-import { csvLine, writeCsv } from './csv.js';
-import { FAILURES_CSV, MAPPING_CSV, METADATA_CSV, metadataColumns } from './outputs.js';
+import { countColumns, map, metadataColumns, writeOutputCsvs } from './outputs.js';
 import { WorkerPool } from './pool.js';
-import type { ProgressState } from './progress.js';
 import { pseudonymizer } from './pseudonym.js';
-import { checkResume } from './run-png.js';
+import { checkResume, type RunHooks } from './run-png.js';
 import { createTaskHandler, type WorkerSetup } from './tasks.js';
 import { walkInputs } from './walk.js';
 
-export interface NiftiExportOptions {
+export interface NiftiExportOptions extends RunHooks {
   readonly inputs: readonly string[];
   readonly outDir: string;
   readonly key: string;
   readonly headers: HeaderFilter;
   readonly workers: number;
-  readonly onProgress?: ((state: ProgressState) => void) | undefined;
-  readonly signal?: AbortSignal | undefined;
-  readonly now?: (() => number) | undefined;
 }
 
 export interface NiftiSummary {
@@ -216,44 +211,15 @@ async function writeNiftiCsvs(
   journal: NiftiJournal,
   outDir: string,
 ): Promise<{ metadata: string; mapping: string; failures: string }> {
-  const counts = new Map<string, number>();
-  let rows = 0;
-  for (const { row } of journal.doneSeries()) {
-    rows++;
-    for (const name of Object.keys(row)) counts.set(name, (counts.get(name) ?? 0) + 1);
-  }
+  const { counts, rows } = countColumns(map(journal.doneSeries(), (entry) => entry.row));
   const header = metadataColumns(counts, rows, { kind: 'public' }).filter(
     (c) => !NIFTI_FIXED.includes(c),
   );
-  const columns = [
-    ...NIFTI_FIXED,
-    ...header.filter((c) => !['patient', 'study', 'series'].includes(c)),
-  ];
-  const files = {
-    metadata: path.join(outDir, METADATA_CSV),
-    mapping: path.join(outDir, MAPPING_CSV),
-    failures: path.join(outDir, FAILURES_CSV),
-  };
-  await writeCsv(
-    files.metadata,
-    (function* () {
-      yield csvLine(columns);
-      for (const { row } of journal.doneSeries()) yield csvLine(columns.map((c) => row[c] ?? ''));
-    })(),
-  );
-  await writeCsv(
-    files.mapping,
-    (function* () {
-      yield csvLine(['source', 'nifti']);
-      for (const { path: source, output } of journal.mapping()) yield csvLine([source, output]);
-    })(),
-  );
-  await writeCsv(
-    files.failures,
-    (function* () {
-      yield csvLine(['source', 'reason', 'detail']);
-      for (const f of journal.failures()) yield csvLine([f.path, f.reason, f.detail]);
-    })(),
-  );
-  return files;
+  return writeOutputCsvs(outDir, {
+    columns: [...NIFTI_FIXED, ...header.filter((c) => !['patient', 'study', 'series'].includes(c))],
+    metadata: map(journal.doneSeries(), (entry) => entry.row),
+    outputColumn: 'nifti',
+    mapping: map(journal.mapping(), (m) => [m.path, m.output] as const),
+    failures: journal.failures(),
+  });
 }

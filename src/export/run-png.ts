@@ -19,7 +19,16 @@ import type { OutputBits, WindowChoice } from './render.js';
 import { createTaskHandler } from './tasks.js';
 import { walkInputs } from './walk.js';
 
-export interface PngExportOptions {
+/** How a caller follows and stops an export run (the CLI's progress line and Ctrl-C). */
+export interface RunHooks {
+  /** Called as work progresses (the CLI draws its progress bar with it). */
+  readonly onProgress?: ((state: ProgressState) => void) | undefined;
+  /** Stops handing out new work when aborted; what is in flight finishes and is recorded. */
+  readonly signal?: AbortSignal | undefined;
+  readonly now?: (() => number) | undefined;
+}
+
+export interface PngExportOptions extends RunHooks {
   readonly inputs: readonly string[];
   readonly outDir: string;
   readonly key: string;
@@ -33,11 +42,6 @@ export interface PngExportOptions {
   readonly workers: number;
   /** Files that failed in an earlier run are tried again. */
   readonly retryFailed?: boolean | undefined;
-  /** Called as work progresses (the CLI draws its progress bar with it). */
-  readonly onProgress?: ((state: ProgressState) => void) | undefined;
-  /** Stops handing out new files when aborted; what is in flight finishes and is recorded. */
-  readonly signal?: AbortSignal | undefined;
-  readonly now?: (() => number) | undefined;
 }
 
 export interface ExportSummary {

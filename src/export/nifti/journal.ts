@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Failure } from '../failures.js';
-import type { SourceStamp } from '../journal.js';
+import { readRunSettings, saveRunSettings, type SourceStamp } from '../journal.js';
 import type { Pseudonyms } from '../layout.js';
 import type { Slice } from './slices.js';
 
@@ -67,18 +67,11 @@ export class NiftiJournal {
   }
 
   settings(): Record<string, string> | undefined {
-    const rows = this.db.prepare('SELECT key, value FROM run').all() as {
-      key: string;
-      value: string;
-    }[];
-    return rows.length === 0 ? undefined : Object.fromEntries(rows.map((r) => [r.key, r.value]));
+    return readRunSettings(this.db);
   }
 
   saveSettings(settings: Record<string, string>): void {
-    const insert = this.db.prepare('INSERT OR REPLACE INTO run (key, value) VALUES (?, ?)');
-    this.db.transaction(() => {
-      for (const [key, value] of Object.entries(settings)) insert.run(key, value);
-    })();
+    saveRunSettings(this.db, settings);
   }
 
   /** Whether a file was read (or failed) with this size and modification time. */
