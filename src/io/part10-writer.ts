@@ -1,8 +1,8 @@
-import { DicomError } from '../dicom/errors.js';
-import { DicomParser, type ParseResult } from '../dicom/parse/index.js';
-import { PIXEL_DATA } from '../dicom/tag.js';
+import type { DicomError } from '../dicom/errors.js';
+import type { ParseResult } from '../dicom/parse/index.js';
 import { encodeFileMetaHeader, type FileMetaInfo } from '../dicom/write/part10.js';
 import { DurableFile } from './durable-file.js';
+import { HeaderReader } from './header-reader.js';
 
 /** Writes are gathered to this size before they reach the file system (fewer syscalls per object). */
 const WRITE_BATCH = 256 * 1024;
@@ -15,8 +15,7 @@ const WRITE_BATCH = 256 * 1024;
  */
 export class Part10Writer {
   private readonly file: DurableFile;
-  private readonly parser: DicomParser;
-  private parseError: DicomError | undefined;
+  private readonly headerReader: HeaderReader;
   private batch: Uint8Array[] = [];
   private batchLength = 0;
 
@@ -38,12 +37,7 @@ export class Part10Writer {
     this.file = file;
     this.writeBatch = writeBatch;
     this.eagerBatch = eagerBatch;
-    this.parser = new DicomParser({
-      input: 'dataset',
-      transferSyntaxUid: info.transferSyntaxUid,
-      untilTag: PIXEL_DATA,
-      bulkThreshold: 64 * 1024,
-    });
+    this.headerReader = new HeaderReader(info.transferSyntaxUid);
   }
 
   static async create(
@@ -91,7 +85,7 @@ export class Part10Writer {
 
   /** Appends data set bytes; resolves when they may be released (back-pressure for the socket). */
   async write(chunk: Uint8Array): Promise<void> {
-    this.feedParser(chunk);
+    this.headerReader.write(chunk);
     this.push(chunk);
     this.rethrow();
     if (this.eagerBatch !== undefined && !this.eagerScheduled && this.running === undefined) {
@@ -114,16 +108,7 @@ export class Part10Writer {
    * error when the data set is not valid DICOM (it is still written, verbatim).
    */
   header(): { result: ParseResult } | { error: DicomError } {
-    if (this.parseError !== undefined) return { error: this.parseError };
-    try {
-      return { result: this.parser.done ? this.parser.partial : this.parser.end() };
-    } catch (error) {
-      if (error instanceof DicomError) {
-        this.parseError = error;
-        return { error };
-      }
-      throw error;
-    }
+    return this.headerReader.header();
   }
 
   async commit(destination: string, options: { fsync?: boolean } = {}): Promise<void> {
@@ -148,16 +133,6 @@ export class Part10Writer {
     this.batch = [];
     this.batchLength = 0;
     await this.file.abort();
-  }
-
-  private feedParser(chunk: Uint8Array): void {
-    if (this.parser.done || this.parseError !== undefined) return;
-    try {
-      this.parser.write(chunk);
-    } catch (error) {
-      if (!(error instanceof DicomError)) throw error;
-      this.parseError = error;
-    }
   }
 
   private push(chunk: Uint8Array): void {

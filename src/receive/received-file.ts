@@ -20,11 +20,11 @@ import { randomBytes } from 'node:crypto';
 import { close, fdatasync, open, unlink, writev } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DicomError } from '../dicom/errors.js';
-import { DicomParser, type ParseResult } from '../dicom/parse/index.js';
-import { PIXEL_DATA } from '../dicom/tag.js';
+import type { DicomError } from '../dicom/errors.js';
+import type { ParseResult } from '../dicom/parse/index.js';
 import { encodeFileMetaHeader, type FileMetaInfo } from '../dicom/write/part10.js';
 import { TEMP_PREFIX } from '../io/durable-file.js';
+import { HeaderReader } from '../io/header-reader.js';
 
 /** Bytes gathered before they are written (one writev); an object below it is written once. */
 const FLUSH_AT = 2 * 1024 * 1024;
@@ -42,8 +42,7 @@ export class ReceivedFile {
   readonly tempPath: string;
   /** Where the data set starts in the file: the length of preamble, prefix and meta group. */
   readonly datasetOffset: number;
-  private readonly parser: DicomParser;
-  private parseError: DicomError | undefined;
+  private readonly headerReader: HeaderReader;
   private batch: Uint8Array[] = [];
   private batchLength = 0;
   private written = 0;
@@ -58,12 +57,7 @@ export class ReceivedFile {
 
   constructor(directory: string, info: FileMetaInfo) {
     this.tempPath = join(directory, `${TEMP_PREFIX}${PROCESS_TAG}-${(sequence++).toString(36)}`);
-    this.parser = new DicomParser({
-      input: 'dataset',
-      transferSyntaxUid: info.transferSyntaxUid,
-      untilTag: PIXEL_DATA,
-      bulkThreshold: 64 * 1024,
-    });
+    this.headerReader = new HeaderReader(info.transferSyntaxUid);
     const meta = encodeFileMetaHeader(info);
     this.datasetOffset = meta.length;
     this.push(meta);
@@ -80,14 +74,7 @@ export class ReceivedFile {
   /** Appends data set bytes; resolves when more may come (back-pressure for the socket). */
   write(chunk: Uint8Array): Promise<void> {
     if (this.state !== 'open') throw new Error('write after seal or abort');
-    if (!this.parser.done && this.parseError === undefined) {
-      try {
-        this.parser.write(chunk);
-      } catch (error) {
-        if (!(error instanceof DicomError)) throw error;
-        this.parseError = error;
-      }
-    }
+    this.headerReader.write(chunk);
     this.push(chunk);
     if (this.batchLength < FLUSH_AT) return DONE;
     const flushing = this.flush();
@@ -100,16 +87,7 @@ export class ReceivedFile {
    * the data set is not valid DICOM (it is still written, verbatim).
    */
   header(): { result: ParseResult } | { error: DicomError } {
-    if (this.parseError !== undefined) return { error: this.parseError };
-    try {
-      return { result: this.parser.done ? this.parser.partial : this.parser.end() };
-    } catch (error) {
-      if (error instanceof DicomError) {
-        this.parseError = error;
-        return { error };
-      }
-      throw error;
-    }
+    return this.headerReader.header();
   }
 
   /**
