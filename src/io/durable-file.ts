@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, mkdir, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { DirectorySync } from './directory-sync.js';
 
 /** Temporary files start with this, so a crash leaves them recognisable and never at a final name. */
 export const TEMP_PREFIX = '.niffler-tmp-';
@@ -148,66 +149,16 @@ export class DurableFile {
   }
 }
 
+/** Shared by every DurableFile and DurableDirectories of the process; keeps no descriptors. */
+const directories = new DirectorySync({ maxOpen: 0 });
+
 /**
  * fsync of a directory makes the names in it (a rename, a new file) durable (POSIX).
  *
- * Group commit: callers that arrive while an fsync of the same directory runs share the next one
- * (which starts after the running one, so after their rename); N concurrent commits cost at most
- * two directory fsyncs at a time, not N.
+ * Group commit (DirectorySync): callers that arrive while an fsync of the same directory runs
+ * share the next one (which starts after the running one, so after their rename); N concurrent
+ * commits cost at most two directory fsyncs at a time, not N.
  */
 export function syncDirectory(directory: string): Promise<void> {
-  let syncer = directorySyncers.get(directory);
-  if (syncer === undefined) {
-    syncer = new DirectorySyncer(directory, () => {
-      if (directorySyncers.get(directory) === syncer) directorySyncers.delete(directory);
-    });
-    directorySyncers.set(directory, syncer);
-  }
-  return syncer.sync();
-}
-
-const directorySyncers = new Map<string, DirectorySyncer>();
-
-class DirectorySyncer {
-  private running: Promise<void> | undefined;
-  private waiting: Promise<void> | undefined;
-
-  constructor(
-    private readonly directory: string,
-    private readonly idle: () => void,
-  ) {}
-
-  sync(): Promise<void> {
-    if (this.running === undefined) return this.start();
-    // The running fsync may have started before the caller's rename: the next one covers it.
-    this.waiting ??= this.running
-      .then(
-        () => undefined,
-        () => undefined,
-      )
-      .then(() => {
-        this.waiting = undefined;
-        return this.start();
-      });
-    return this.waiting;
-  }
-
-  private start(): Promise<void> {
-    const running: Promise<void> = fsyncDirectory(this.directory).finally(() => {
-      if (this.running !== running) return;
-      this.running = undefined;
-      if (this.waiting === undefined) this.idle();
-    });
-    this.running = running;
-    return running;
-  }
-}
-
-async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  return directories.sync(directory);
 }

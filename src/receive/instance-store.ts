@@ -12,7 +12,7 @@
  *      existing file (a name already taken gets `~1`, `~2`...: a duplicate never overwrites an
  *      acknowledged copy before the index has decided), fsync the directory (and any directory
  *      just created, up to the root); objects linked into one directory at the same time share
- *      one directory fsync (directory-sync.ts);
+ *      one directory fsync (io/directory-sync.ts);
  *   5. await the injected `commit` hook, where the index transaction runs;
  *   6. answer Success; the temporary name is removed after the answer (`settled()` waits for
  *      those removals: the receiver calls it before it removes its temporary directory).
@@ -38,7 +38,7 @@ import type {
 } from '../net/services/handlers.js';
 import { ReceiveError } from './errors.js';
 import { parsePathTemplate, renderPath, type PathTemplate } from './path-template.js';
-import { DirectorySync } from './directory-sync.js';
+import { DirectorySync } from '../io/directory-sync.js';
 import { ReceivedFile } from './received-file.js';
 import { createTempArea } from './temp-area.js';
 

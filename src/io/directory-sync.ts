@@ -14,7 +14,7 @@
  */
 import { close, constants, fstat, fsync, open } from 'node:fs';
 
-/** Directory descriptors kept open at most (least recently synced closed first). */
+/** Directory descriptors kept open by default (least recently synced closed first). */
 const MAX_OPEN = 64;
 
 interface Pending {
@@ -26,6 +26,12 @@ export class DirectorySync {
   private readonly pending = new Map<string, Pending>();
   /** Open descriptors by directory, least recently used first (Map order). */
   private readonly open = new Map<string, number>();
+  private readonly maxOpen: number;
+
+  /** `maxOpen` 0 keeps none: each sync is open, fsync, close. */
+  constructor(options: { maxOpen?: number } = {}) {
+    this.maxOpen = options.maxOpen ?? MAX_OPEN;
+  }
 
   /** Resolves once an fsync of `directory` that started after this call has completed. */
   sync(directory: string): Promise<void> {
@@ -99,7 +105,7 @@ export class DirectorySync {
     if (previous !== undefined && previous !== fd) close(previous, () => undefined);
     this.open.delete(directory);
     this.open.set(directory, fd);
-    if (this.open.size > MAX_OPEN) {
+    if (this.open.size > this.maxOpen) {
       const [oldest] = this.open.keys();
       if (oldest !== undefined) this.forget(oldest);
     }
