@@ -453,6 +453,9 @@ const pacsName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a PACS name uses letters, digits, ".", "_" and "-"')
   .register(keyMetaRegistry, { type: 'name' });
 
+/** The settings of a PACS named only by AET@HOST:PORT on the command line. */
+export const PACS_DEFAULTS = { maxConcurrent: 2, studiesPerRequest: 16 } as const;
+
 const pacsPeer = z
   .strictObject(
     {
@@ -461,8 +464,17 @@ const pacsPeer = z
       port: port().describe('DICOM port of the PACS.'),
       tls: clientTlsOption(),
       maxConcurrent: count(1, 64)
-        .default(2)
+        .default(PACS_DEFAULTS.maxConcurrent)
         .describe('Associations to this PACS at once (C-FIND and C-MOVE/C-GET together).'),
+      studiesPerRequest: count(1, 100)
+        .default(PACS_DEFAULTS.studiesPerRequest)
+        .describe(
+          'Studies named in one C-MOVE or C-GET, as a list of StudyInstanceUIDs (PS3.4 ' +
+            'C.4.2.2.1); 1 = one study per request. Fewer requests, fewer associations back to ' +
+            'us. A study a list left incomplete is asked for again on its own; a PACS that ' +
+            'answers a list with nothing is asked one study at a time. Used when the images ' +
+            'come to us (not with another C-MOVE destination).',
+        ),
       maxPerMinute: count(1)
         .nullable()
         .default(null)

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { Config } from '../config/load.js';
+import { PACS_DEFAULTS } from '../config/schema.js';
 import { parsePeerAddress, parseTimeWindow } from '../config/values.js';
 import { RetrieveError } from './errors.js';
 import type { LevelChoice } from './plan/plan.js';
@@ -53,6 +54,7 @@ function pacsFrom(config: Config, from: string | undefined): PacsSpec {
           ? null
           : { caFile: p.tls.caFile, certFile: p.tls.certFile, keyFile: p.tls.keyFile },
       maxConcurrent: p.maxConcurrent,
+      studiesPerRequest: p.studiesPerRequest,
       maxPerMinute: p.maxPerMinute,
       window: p.window,
     };
@@ -83,7 +85,7 @@ function pacsFrom(config: Config, from: string | undefined): PacsSpec {
     return p.aeTitle === address.aeTitle && p.host === address.host && p.port === address.port;
   });
   if (same !== undefined) return pick(same);
-  return { name: null, ...address, tls: null, maxConcurrent: 2, maxPerMinute: null, window: null };
+  return { name: null, ...address, tls: null, ...PACS_DEFAULTS, maxPerMinute: null, window: null };
 }
 
 /** What reading the CSV needs, from the configuration and the options. */

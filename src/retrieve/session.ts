@@ -358,6 +358,7 @@ export async function executeRun(
     delivery,
     arrivals,
     concurrency: spec.concurrency,
+    studiesPerRequest: spec.pacs.studiesPerRequest ?? 1,
     retry: {
       maxAttempts: spec.maxAttempts,
       baseMs: spec.backoffSeconds * 1000,

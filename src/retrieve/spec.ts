@@ -19,6 +19,8 @@ export interface PacsSpec {
     readonly keyFile: string | null;
   } | null;
   readonly maxConcurrent: number;
+  /** Studies per C-MOVE/C-GET; absent in runs stored before it existed (then 1). */
+  readonly studiesPerRequest?: number | undefined;
   readonly maxPerMinute: number | null;
   /** HH:MM-HH:MM, local time. */
   readonly window: string | null;

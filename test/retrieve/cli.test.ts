@@ -119,7 +119,12 @@ describe('niffler retrieve (CLI)', { skip: skipUnless('orthanc') }, () => {
         '  enabled: false',
         'retrieve:',
         '  pacs:',
-        `    main: ORTHANC@${LOCALHOST}:${orthanc.port}`,
+        '    main:',
+        '      aeTitle: ORTHANC',
+        `      host: ${LOCALHOST}`,
+        `      port: ${orthanc.port}`,
+        // One study per request: the kill, pause and cancel below happen between rows.
+        '      studiesPerRequest: 1',
         'smtp:',
         `  host: ${LOCALHOST}`,
         `  port: ${smtpPort}`,
@@ -319,6 +324,7 @@ describe('niffler retrieve (CLI)', { skip: skipUnless('orthanc') }, () => {
       port: 104,
       tls: null,
       maxConcurrent: 1,
+      studiesPerRequest: 16,
       maxPerMinute: null,
       window: '19:00-07:00',
     });

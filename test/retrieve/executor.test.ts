@@ -4,7 +4,7 @@
 // pending until a resume; and the pure parts: windows (midnight, daylight saving), the rate gate
 // on a fake clock, completeness.
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig, type Config } from '../../src/config/index.js';
@@ -18,7 +18,7 @@ import { DimseStatusError } from '../../src/net/services/handlers.js';
 import { readInstanceFile } from '../../src/net/services/instance-file.js';
 import { DicomServer } from '../../src/net/services/server.js';
 import { resumeRetrieval, retrieveCohort } from '../../src/retrieve/retrieval.js';
-import { completeness } from '../../src/retrieve/run/executor.js';
+import { completeness, listCompleteness, type RunEvent } from '../../src/retrieve/run/executor.js';
 import { PacsGate } from '../../src/retrieve/run/gate.js';
 import { msUntilWindow } from '../../src/retrieve/run/window.js';
 import { LOCALHOST, removeDir, tempDir } from '../helpers/peers.js';
@@ -142,21 +142,32 @@ describe('retrieval against a scripted PACS', () => {
     const csv = path.join(folder, 'cohort.csv');
     await writeFile(csv, csvText);
     const out = path.join(folder, 'out');
+    const events: RunEvent[] = [];
     const outcome = await retrieveCohort(
       config,
       { csv, from: `SCRIPTED@${LOCALHOST}:${port}`, out, concurrency: 1 },
-      { noEmail: true, clock },
+      { noEmail: true, clock, onEvent: (event) => events.push(event) },
     );
-    return { outcome, out, clock };
+    return { outcome, out, clock, events };
   }
 
   it('retries a transient failure with backoff; a short study ends partial', async () => {
-    const { outcome, clock } = await run('retry', 'PatientID\nRETRY\nSHORT\n');
+    const { outcome, clock, events } = await run('retry', 'PatientID\nRETRY\nSHORT\n');
     assert.equal(outcome.ending?.state, 'done', JSON.stringify(outcome.ending));
+    // This PACS matches a list of UIDs as one literal value (nothing): the run notices and asks
+    // for one study at a time.
+    assert.equal(gets.get('2.25.71\\2.25.72'), 1, 'one list request first');
+    assert.ok(
+      events.some((e) => e.kind === 'notice' && /one study at a time/.test(e.message)),
+      JSON.stringify(events.filter((e) => e.kind === 'notice')),
+    );
     assert.equal(gets.get('2.25.71'), 2, 'study 71: one failure, one success');
     assert.equal(gets.get('2.25.72'), 3, 'study 72: every attempt, still short');
     // Backoff: 10 s then 20 s (doubling) for study 72; 10 s for study 71.
-    assert.deepEqual(clock.sleeps, [10_000, 10_000, 20_000]);
+    assert.deepEqual(
+      [...clock.sleeps].sort((a, b) => a - b),
+      [10_000, 10_000, 20_000],
+    );
     assert.deepEqual(outcome.counts, { done: 1, partial: 1 });
   });
 
@@ -183,6 +194,117 @@ describe('retrieval against a scripted PACS', () => {
     );
     assert.equal(resumed.ending?.state, 'done', JSON.stringify(resumed.ending));
     assert.deepEqual(resumed.counts, { done: 2 });
+  });
+});
+
+describe('studies requested in lists (C-GET of several StudyInstanceUIDs)', () => {
+  let work: string;
+  let server: DicomServer;
+  let port: number;
+  let config: Config;
+  let written: WrittenInstance[];
+  /** The StudyInstanceUIDs of each C-GET, in order. */
+  const requests: string[][] = [];
+
+  before(async () => {
+    work = await tempDir('retrieve-lists');
+    const files = path.join(work, 'files');
+    await mkdir(files);
+    // Five studies of two instances each; C-FIND announces 3 for L4 (it will stay short).
+    written = await writeStudies(
+      files,
+      [1, 2, 3, 4, 5].map((n) => ({
+        patientId: `L${n}`,
+        accession: 'X',
+        date: '20240101',
+        uid: `2.25.8${n}`,
+        description: 'CT',
+        series: [
+          {
+            uid: `2.25.8${n}1`,
+            modality: 'CT',
+            files: ['pydicom/test_files/CT_small.dcm', 'pydicom/test_files/CT_small.dcm'],
+          },
+        ],
+      })),
+    );
+    server = new DicomServer({
+      aeTitle: 'LISTS',
+      host: LOCALHOST,
+      port: 0,
+      handlers: {
+        find: async function* ({ identifier }) {
+          const patient = text(identifier, 'PatientID');
+          const study = written.find((w) => w.study.patientId === patient)?.study;
+          if (study === undefined) return;
+          const match = new Dataset(EXPLICIT_LITTLE);
+          setStrings(match, tag('QueryRetrieveLevel'), ['STUDY']);
+          setStrings(match, tag('PatientID'), [patient]);
+          setStrings(match, tag('StudyInstanceUID'), [study.uid]);
+          setStrings(match, tag('NumberOfStudyRelatedInstances'), [patient === 'L4' ? '3' : '2']);
+          yield match;
+        },
+        // List of UID matching (PS3.4 C.4.2.2.1): every study named.
+        get: async function* ({ identifier, store }) {
+          const element = identifier.get(tag('StudyInstanceUID'));
+          const uids = element?.kind === 'value' ? readStrings(identifier, element) : [];
+          requests.push(uids);
+          let completed = 0;
+          for (const w of written.filter((x) => uids.includes(x.study.uid))) {
+            if ((await store(await readInstanceFile(w.file))) === Status.Success) completed++;
+            yield { remaining: 0, completed, failed: 0, warning: 0 };
+          }
+          return { completed, failed: 0, warning: 0 };
+        },
+      },
+    });
+    port = (await server.listen()).port;
+    const file = path.join(work, 'niffler.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        storage: { fsync: false },
+        http: { enabled: false },
+        jobs: { maxAttempts: 2, backoffSeconds: 1, backoffMaxSeconds: 1 },
+        retrieve: {
+          mode: 'get',
+          pacs: {
+            lists: { aeTitle: 'LISTS', host: LOCALHOST, port, studiesPerRequest: 4 },
+          },
+        },
+      }),
+    );
+    config = loadConfig({ file, env: {} }).config;
+  });
+
+  after(async () => {
+    await server?.close(1_000);
+    await removeDir(work);
+  });
+
+  it('asks for up to studiesPerRequest studies at once; a short one is asked again alone', async () => {
+    const csv = path.join(work, 'cohort.csv');
+    await writeFile(csv, 'PatientID\nL1\nL2\nL3\nL4\nL5\n');
+    const out = path.join(work, 'out');
+    const outcome = await retrieveCohort(
+      config,
+      { csv, from: 'lists', out, concurrency: 1 },
+      { noEmail: true, clock: fakeClock() },
+    );
+    assert.equal(outcome.ending?.state, 'done', JSON.stringify(outcome.ending));
+    // Rows in flight: concurrency x studiesPerRequest = 4; the fifth row's study follows alone.
+    assert.deepEqual(requests.slice(0, 2), [
+      ['2.25.81', '2.25.82', '2.25.83', '2.25.84'],
+      ['2.25.84'],
+    ]);
+    assert.deepEqual(
+      requests.slice(2).sort(),
+      [['2.25.84'], ['2.25.85']],
+      'L4 once more (2 attempts), L5 alone',
+    );
+    assert.deepEqual(outcome.counts, { done: 4, partial: 1 });
+    const files = (await readdir(out, { recursive: true })).filter((f) => f.endsWith('.dcm'));
+    assert.equal(files.length, 10);
   });
 });
 
@@ -231,5 +353,37 @@ describe('pure parts', () => {
       true,
     );
     assert.equal(completeness(unit, { status: Status.Cancel, completed: 3 }, 3).complete, false);
+  });
+
+  it('listCompleteness: a clean list request, then each study by its own arrivals', () => {
+    const units = [
+      { key: 'a', studyInstanceUid: 'a', expected: 2 },
+      { key: 'b', studyInstanceUid: 'b', expected: 3 },
+      { key: 'c', studyInstanceUid: 'c' },
+      { key: 'd', studyInstanceUid: 'd' },
+    ];
+    const arrived: Record<string, number> = { a: 2, b: 2, c: 1, d: 0 };
+    const received = (key: string): number => arrived[key] ?? 0;
+    // b is short of its count; d (no count announced) got nothing: both are asked again alone.
+    assert.deepEqual(listCompleteness(units, { status: 0, completed: 5, failed: 0 }, received), [
+      true,
+      false,
+      true,
+      false,
+    ]);
+    // A failed sub-operation, a failure or cancel status, an instance the PACS sent that was not
+    // stored, or no answer at all: none is trusted.
+    const none = [false, false, false, false];
+    assert.deepEqual(
+      listCompleteness(units, { status: 0xb000, completed: 5, failed: 1 }, received),
+      none,
+    );
+    assert.deepEqual(listCompleteness(units, { status: 0xa702, completed: 5 }, received), none);
+    assert.deepEqual(
+      listCompleteness(units, { status: Status.Cancel, completed: 5 }, received),
+      none,
+    );
+    assert.deepEqual(listCompleteness(units, { status: 0, completed: 6 }, received), none);
+    assert.deepEqual(listCompleteness(units, undefined, received), none);
   });
 });

@@ -11,6 +11,7 @@ import { readDicomFileSync } from '../../src/io/dicom-file.js';
 import { parseCsv } from '../../src/retrieve/cohort/csv.js';
 import type { RetrieveInput } from '../../src/retrieve/options.js';
 import { openRetrievalDatabase, retrieveCohort } from '../../src/retrieve/retrieval.js';
+import type { RunEvent } from '../../src/retrieve/run/executor.js';
 import { runRows, runUnits } from '../../src/store/queries/retrieve.js';
 import {
   freePort,
@@ -57,6 +58,15 @@ async function readCsv(file: string): Promise<Record<string, string>[]> {
   return records.map((r) => Object.fromEntries(header!.cells.map((h, i) => [h, r.cells[i] ?? ''])));
 }
 
+/** The list requests of a run (its progress events name them "N studies"), once each. */
+function listsAsked(events: readonly RunEvent[]): string[] {
+  assert.ok(!events.some((e) => e.kind === 'notice'), 'Orthanc answers lists of UIDs');
+  const labels = events.flatMap((e) =>
+    e.kind === 'unit-progress' && / studies$/.test(e.unit) ? [e.unit] : [],
+  );
+  return [...new Set(labels)];
+}
+
 describe('niffler retrieve against Orthanc', { skip: skipUnless('orthanc') }, () => {
   let work: string;
   let orthanc: OrthancPeer;
@@ -100,13 +110,14 @@ describe('niffler retrieve against Orthanc', { skip: skipUnless('orthanc') }, ()
     await mkdir(folder, { recursive: true });
     await writeFile(csvFile, csv);
     const out = path.join(folder, 'out');
+    const events: RunEvent[] = [];
     const outcome = await retrieveCohort(
       config,
       { csv: csvFile, from: `ORTHANC@${LOCALHOST}:${orthanc.port}`, out, ...input },
-      { noEmail: true },
+      { noEmail: true, onEvent: (event) => events.push(event) },
     );
     const report = await readCsv(path.join(out, 'report.csv'));
-    return { outcome, out, report, files: await storedFiles(out), csvFile };
+    return { outcome, out, report, files: await storedFiles(out), csvFile, events };
   }
 
   it('a time window spanning midnight, driven by a fake clock', async () => {
@@ -117,6 +128,17 @@ describe('niffler retrieve against Orthanc', { skip: skipUnless('orthanc') }, ()
       file: await writeJson(path.join(work, 'utc.json'), {
         ...JSON.parse(await readFile(path.join(work, 'niffler.json'), 'utf8')),
         retention: { timezone: 'UTC' },
+        // One row in flight, so that each row's requests meet the window in turn.
+        retrieve: {
+          pacs: {
+            orthanc: {
+              aeTitle: orthanc.aeTitle,
+              host: LOCALHOST,
+              port: orthanc.port,
+              studiesPerRequest: 1,
+            },
+          },
+        },
       }),
     }).config;
     const start = Date.UTC(2024, 0, 10, 18, 0);
@@ -164,8 +186,11 @@ describe('niffler retrieve against Orthanc', { skip: skipUnless('orthanc') }, ()
   });
 
   it('PatientID alone (C-MOVE): every study of the patient, leading zeros kept', async () => {
-    const { outcome, report, files } = await retrieve('PatientID\n000123\n0045678\nNOSUCH\n');
+    const { outcome, report, files, events } = await retrieve(
+      'PatientID\n000123\n0045678\nNOSUCH\n',
+    );
     assert.equal(outcome.ending?.state, 'done', JSON.stringify(outcome.ending));
+    assert.deepEqual(listsAsked(events), ['3 studies'], 'one C-MOVE of a list of three UIDs');
     assert.deepEqual(files, expectedPaths(instancesOf(written, [S1.uid, S2.uid, S3.uid])));
     assert.deepEqual(
       report.map((r) => [
@@ -184,11 +209,12 @@ describe('niffler retrieve against Orthanc', { skip: skipUnless('orthanc') }, ()
   });
 
   it('PatientID + AccessionNumber with C-GET, compressed syntaxes kept', async () => {
-    const { outcome, report, files, out } = await retrieve(
+    const { outcome, report, files, out, events } = await retrieve(
       'PatientID,AccessionNumber\n000123,A2\n000123,0000101\n',
       { mode: 'get' },
     );
     assert.equal(outcome.ending?.state, 'done', JSON.stringify(outcome.ending));
+    assert.deepEqual(listsAsked(events), ['2 studies'], 'one C-GET of a list of two UIDs');
     assert.deepEqual(files, expectedPaths(instancesOf(written, [S1.uid, S2.uid])));
     assert.deepEqual(
       report.map((r) => r['status']),

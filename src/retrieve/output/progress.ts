@@ -60,6 +60,7 @@ export class ProgressModel {
       case 'row-start':
       case 'unit-progress':
       case 'stopping':
+      case 'notice':
         break;
     }
   }
@@ -149,6 +150,8 @@ export function plainLine(event: RunEvent, snapshot: ProgressSnapshot): string |
       return event.why === 'pause'
         ? 'pausing: the rows in flight finish, then the run stops (Ctrl-C again to quit now)'
         : 'cancelling: the requests in flight are cancelled';
+    case 'notice':
+      return event.message;
     case 'row-start':
     case 'unit-progress':
     case 'unit-done':

@@ -10,6 +10,7 @@
  * rows left pending. A pause (SIGINT, or `niffler retrieve pause` setting the run's state) lets
  * the rows in flight finish; a cancel sends C-CANCEL to them and skips the rest.
  */
+import { setMaxListeners } from 'node:events';
 import { statusCategory, Status } from '../../net/dimse/status.js';
 import { DicomClientError } from '../../net/services/client-errors.js';
 import type { RetrieveResult } from '../../net/services/client.js';
@@ -42,7 +43,7 @@ import type { PacsGate } from './gate.js';
 import {
   DETAILED_RETURN_KEYS,
   findMatches,
-  retrieveUnit,
+  retrieveUnits,
   unitsOf,
   type Match,
   type RetrieveUnit,
@@ -74,7 +75,8 @@ export type RunEvent =
     }
   | { readonly kind: 'unit-done'; readonly unit: UnitRecord; readonly reused: boolean }
   | { readonly kind: 'wait'; readonly reason: 'window' | 'rate' | 'retry'; readonly ms: number }
-  | { readonly kind: 'stopping'; readonly why: 'pause' | 'cancel' };
+  | { readonly kind: 'stopping'; readonly why: 'pause' | 'cancel' }
+  | { readonly kind: 'notice'; readonly message: string };
 
 export type RunEnding =
   | { readonly state: 'done' }
@@ -93,8 +95,15 @@ export interface ExecutorOptions {
   /** Undefined for the find-only kinds. */
   readonly delivery?: Delivery | undefined;
   readonly arrivals: Arrivals;
-  /** Rows in flight at once. */
+  /** Rows in flight at once (times `studiesPerRequest` when studies are requested in lists). */
   readonly concurrency: number;
+  /**
+   * Studies named in one C-MOVE or C-GET (a list of UIDs); 1 = one study per request. Used when
+   * the images come to us (their arrivals tell each study's completeness); a study the list
+   * left incomplete is requested again on its own, and a PACS that answers a list with nothing
+   * is asked one study at a time for the rest of the run.
+   */
+  readonly studiesPerRequest?: number | undefined;
   readonly retry: RetryPolicy;
   readonly clock: RunClock;
   /** How often the run's state is read (pause and cancel requests) and the owner's heartbeat written. */
@@ -123,6 +132,16 @@ export const FIND_DETAILED_COLUMNS = [
   'AcquisitionDate',
 ];
 
+/** A study waiting to be requested in a list with others. */
+interface QueuedUnit {
+  readonly unit: RetrieveUnit;
+  readonly resolve: (record: UnitRecord) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** How long a partial list waits for more studies while rows are still being queried. */
+const LIST_WAIT_MS = 500;
+
 class Stop extends Error {
   constructor() {
     super('the run is stopping');
@@ -143,9 +162,23 @@ export class RunExecutor {
   private fatal: FatalRunError | undefined;
   private readonly finds = new Map<string, Promise<Match[]>>();
   private readonly units = new Map<string, Promise<UnitRecord>>();
+  /** Studies per C-MOVE/C-GET; 1 once the PACS has shown it does not answer lists. */
+  private listSize: number;
+  /** Studies waiting for a list request, and the rows still in their C-FIND. */
+  private readonly queued: QueuedUnit[] = [];
+  private finding = 0;
+  private listTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ExecutorOptions) {
     this.o = options;
+    // Every row in flight listens on both signals (its requests and its waits).
+    setMaxListeners(0, this.abort.signal, this.waits.signal);
+    const delivery = options.delivery;
+    const listable =
+      options.kind === 'retrieve' &&
+      delivery !== undefined &&
+      !(delivery.kind === 'move' && delivery.external);
+    this.listSize = listable ? Math.max(1, options.studiesPerRequest ?? 1) : 1;
   }
 
   async run(): Promise<RunEnding> {
@@ -167,8 +200,10 @@ export class RunExecutor {
           await this.runRow(rows[next++]!);
         }
       };
+      // Lists need rows enough in flight to fill them; the gate still bounds the requests.
+      const inFlight = this.o.concurrency * this.listSize;
       await Promise.all(
-        Array.from({ length: Math.max(1, Math.min(this.o.concurrency, rows.length)) }, worker),
+        Array.from({ length: Math.max(1, Math.min(inFlight, rows.length)) }, worker),
       );
     } finally {
       clearInterval(heartbeat);
@@ -251,6 +286,23 @@ export class RunExecutor {
   }
 
   private async processRow(row: RowRecord): Promise<RowOutcome> {
+    // Counted as finding until its studies are queued, so that lists wait for them.
+    this.finding++;
+    let finding = true;
+    const found = (): void => {
+      if (!finding) return;
+      finding = false;
+      this.finding--;
+      this.sendLists();
+    };
+    try {
+      return await this.queryAndFetch(row, found);
+    } finally {
+      found();
+    }
+  }
+
+  private async queryAndFetch(row: RowRecord, found: () => void): Promise<RowOutcome> {
     const query = row.query as PlannedQuery;
     let attempts = 0;
     let matches: Match[];
@@ -291,9 +343,16 @@ export class RunExecutor {
       };
     }
     const results: UnitRecord[] = [];
-    for (const unit of units) {
-      if (this.stopping === 'cancel' || this.stopping === 'fatal') throw new Stop();
-      results.push(await this.unit(unit));
+    if (this.listSize > 1) {
+      const records = units.map((unit) => this.unit(unit));
+      found();
+      results.push(...(await Promise.all(records)));
+    } else {
+      found();
+      for (const unit of units) {
+        if (this.stopping === 'cancel' || this.stopping === 'fatal') throw new Stop();
+        results.push(await this.unit(unit));
+      }
     }
     const incomplete = results.filter((u) => u.state !== 'done');
     const received = sumOf(results.map((u) => u.received));
@@ -367,11 +426,153 @@ export class RunExecutor {
   private unit(unit: RetrieveUnit): Promise<UnitRecord> {
     let record = this.units.get(unit.key);
     if (record === undefined) {
-      record = this.fetchUnit(unit);
+      record =
+        this.listSize > 1 && unit.seriesInstanceUid === undefined
+          ? this.queue(unit)
+          : this.fetchUnit(unit);
       this.units.set(unit.key, record);
       record.catch(() => this.units.delete(unit.key));
     }
     return record;
+  }
+
+  // --- Studies in lists ----------------------------------------------------------------------
+
+  private queue(unit: RetrieveUnit): Promise<UnitRecord> {
+    return new Promise<UnitRecord>((resolve, reject) => {
+      this.queued.push({ unit, resolve, reject });
+      this.sendLists();
+    });
+  }
+
+  /**
+   * Sends the queued studies as lists: a full list at once, a partial one when no row is still
+   * in its C-FIND (no more studies are coming soon) or after LIST_WAIT_MS.
+   */
+  private sendLists(): void {
+    while (
+      this.queued.length > 0 &&
+      (this.queued.length >= this.listSize || this.finding === 0 || this.listSize === 1)
+    ) {
+      void this.fetchList(this.queued.splice(0, this.listSize));
+    }
+    clearTimeout(this.listTimer);
+    this.listTimer = undefined;
+    if (this.queued.length > 0) {
+      this.listTimer = setTimeout(() => {
+        this.listTimer = undefined;
+        if (this.queued.length > 0) void this.fetchList(this.queued.splice(0, this.listSize));
+        this.sendLists();
+      }, LIST_WAIT_MS);
+      this.listTimer.unref();
+    }
+  }
+
+  /**
+   * One C-MOVE/C-GET for the studies of `list` (those this run has not fetched before). A study
+   * is done when the list request ended cleanly and every instance the PACS announced for it
+   * arrived; any other study is requested again on its own, with the usual retries.
+   */
+  private async fetchList(list: readonly QueuedUnit[]): Promise<void> {
+    const { db, runId, arrivals, clock } = this.o;
+    const todo: QueuedUnit[] = [];
+    for (const queued of list) {
+      try {
+        const existing = await getUnit(db.kysely, runId, queued.unit.key);
+        if (existing === undefined) {
+          todo.push(queued);
+        } else {
+          this.emit({ kind: 'unit-done', unit: existing, reused: true });
+          queued.resolve(existing);
+        }
+      } catch (error) {
+        queued.reject(error);
+      }
+    }
+    const alone = (queued: QueuedUnit): void =>
+      void this.fetchUnit(queued.unit).then(queued.resolve, queued.reject);
+    if (todo.length < 2 || this.listSize === 1) {
+      todo.forEach(alone);
+      return;
+    }
+    const units = todo.map((queued) => queued.unit);
+    for (const unit of units) arrivals.watch(unit.key);
+    const delivery = this.o.delivery!;
+    const label = `${units.length} studies`;
+    let result: RetrieveResult | undefined;
+    try {
+      result = await this.o.gate.run(
+        () =>
+          retrieveUnits(
+            this.o.pool,
+            units,
+            delivery.kind === 'move'
+              ? { destination: delivery.destination }
+              : { sink: delivery.sink },
+            (progress) =>
+              this.emit({
+                kind: 'unit-progress',
+                unit: label,
+                completed: (progress.completed ?? 0) + (progress.warning ?? 0),
+                failed: progress.failed ?? 0,
+                remaining: progress.remaining,
+              }),
+            this.abort.signal,
+          ),
+        this.waits.signal,
+      );
+    } catch (caught) {
+      if (caught instanceof Stop || this.stopping !== undefined) {
+        for (const unit of units) arrivals.forget(unit.key);
+        for (const queued of todo) queued.reject(new Stop());
+        return;
+      }
+      // Whatever went wrong is met again (and retried, or found fatal) study by study.
+      result =
+        caught instanceof DicomClientError && caught.status !== undefined
+          ? {
+              status: caught.status,
+              ...(caught.subOperations ?? {}),
+            }
+          : undefined;
+    }
+    const verdicts = listCompleteness(units, result, (key) => arrivals.count(key));
+    const received = sumOf(units.map((unit) => arrivals.count(unit.key)));
+    if (result !== undefined && received === 0 && verdicts.every((done) => !done)) {
+      this.listSize = 1;
+      this.emit({
+        kind: 'notice',
+        message: `the PACS answered a list of ${units.length} studies with no instance: asking for one study at a time from now on`,
+      });
+    }
+    for (const [i, queued] of todo.entries()) {
+      if (!verdicts[i]) {
+        alone(queued);
+        continue;
+      }
+      const unit = queued.unit;
+      const count = arrivals.count(unit.key);
+      const record: UnitRecord = {
+        unitKey: unit.key,
+        studyInstanceUid: unit.studyInstanceUid,
+        seriesInstanceUid: null,
+        state: 'done',
+        expected: unit.expected ?? null,
+        received: count,
+        completed: count,
+        failed: 0,
+        warning: 0,
+        bytes: arrivals.bytes(unit.key),
+        error: null,
+        attempts: 1,
+        finishedAt: clock.now(),
+      };
+      arrivals.forget(unit.key);
+      saveUnit(db.kysely, runId, record).then(() => {
+        this.emit({ kind: 'unit-done', unit: record, reused: false });
+        queued.resolve(record);
+      }, queued.reject);
+    }
   }
 
   private async fetchUnit(unit: RetrieveUnit): Promise<UnitRecord> {
@@ -393,9 +594,9 @@ export class RunExecutor {
         try {
           result = await this.o.gate.run(
             () =>
-              retrieveUnit(
+              retrieveUnits(
                 this.o.pool,
-                unit,
+                [unit],
                 delivery.kind === 'move'
                   ? { destination: delivery.destination }
                   : { sink: delivery.sink },
@@ -499,6 +700,29 @@ export function completeness(
     return { complete: false, reason: `the PACS sent ${sent} instances, ${received} were stored` };
   }
   return { complete: true };
+}
+
+/**
+ * Which studies of a list request arrived whole: none unless the request ended with success or
+ * warning, no failed sub-operation and every instance the PACS says it sent stored here; then
+ * each study whose announced count arrived (or, with no count announced, that got instances).
+ */
+export function listCompleteness(
+  units: readonly RetrieveUnit[],
+  result: RetrieveResult | undefined,
+  received: (key: string) => number,
+): boolean[] {
+  if (result === undefined) return units.map(() => false);
+  const category = statusCategory(result.status);
+  const sent = (result.completed ?? 0) + (result.warning ?? 0);
+  const got = sumOf(units.map((unit) => received(unit.key)));
+  const clean =
+    category !== 'failure' && category !== 'cancel' && (result.failed ?? 0) === 0 && got >= sent;
+  return units.map((unit) => {
+    if (!clean) return false;
+    const count = received(unit.key);
+    return unit.expected === undefined ? count > 0 : count >= unit.expected;
+  });
 }
 
 function operationName(delivery: Delivery): string {

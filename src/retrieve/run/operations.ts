@@ -5,13 +5,17 @@
  */
 import type { Dataset } from '../../dicom/dataset.js';
 import { tagForKeyword } from '../../dicom/dictionary/index.js';
+import { makeTag } from '../../dicom/tag.js';
 import { readStrings } from '../../dicom/values/strings.js';
+import { setStrings } from '../../dicom/write/edit.js';
 import type { RetrieveProgress, RetrieveResult } from '../../net/services/client.js';
 import type { StoreHandler } from '../../net/services/handlers.js';
 import { buildIdentifier, type QueryKey } from '../../net/services/query-identifier.js';
 import type { CohortLevel } from '../cohort/levels.js';
 import type { PlannedQuery } from '../plan/plan.js';
 import type { ClientPool } from './pool.js';
+
+const STUDY_INSTANCE_UID = makeTag(0x0020, 0x000d);
 
 /** One C-FIND match: the returned keys as text (multiple values joined with `\`). */
 export type Match = Readonly<Record<string, string>>;
@@ -133,37 +137,58 @@ export function unitsOf(matches: readonly Match[], level: CohortLevel): Retrieve
   return [...units.values()];
 }
 
-function unitIdentifier(unit: RetrieveUnit): { level: CohortLevel; identifier: Dataset } {
+/**
+ * The identifier naming `units`: one study or series, or several studies as a list of UIDs (List
+ * of UID Matching, which PS3.4 C.4.2.2.1 allows for the unique key of a C-MOVE or C-GET).
+ */
+export function unitIdentifier(units: readonly RetrieveUnit[]): {
+  level: CohortLevel;
+  identifier: Dataset;
+} {
+  const first = units[0];
+  if (first === undefined) throw new Error('unitIdentifier: no unit');
+  if (units.length > 1 && units.some((u) => u.seriesInstanceUid !== undefined)) {
+    throw new Error('unitIdentifier: only studies are requested several at a time');
+  }
   const keys: QueryKey[] = [
     {
-      tag: tagForKeyword('StudyInstanceUID')!,
+      tag: STUDY_INSTANCE_UID,
       name: 'StudyInstanceUID',
-      value: unit.studyInstanceUid,
+      value: first.studyInstanceUid,
     },
   ];
-  if (unit.seriesInstanceUid !== undefined) {
+  if (first.seriesInstanceUid !== undefined) {
     keys.push({
       tag: tagForKeyword('SeriesInstanceUID')!,
       name: 'SeriesInstanceUID',
-      value: unit.seriesInstanceUid,
+      value: first.seriesInstanceUid,
     });
   }
-  const level = unit.seriesInstanceUid === undefined ? 'STUDY' : 'SERIES';
-  return { level, identifier: buildIdentifier(keys, level) };
+  const level = first.seriesInstanceUid === undefined ? 'STUDY' : 'SERIES';
+  const identifier = buildIdentifier(keys, level);
+  if (units.length > 1) {
+    setStrings(
+      identifier,
+      STUDY_INSTANCE_UID,
+      units.map((u) => u.studyInstanceUid),
+    );
+  }
+  return { level, identifier };
 }
 
 /**
- * C-MOVE of a unit to `destination`, or C-GET into `sink` when no destination is given. Progress
- * goes to `onProgress`; aborting `signal` sends C-CANCEL (the result then has status Cancel).
+ * C-MOVE of `units` (one study or series, or several studies) to `destination`, or C-GET into
+ * `sink` when no destination is given. Progress goes to `onProgress`; aborting `signal` sends
+ * C-CANCEL (the result then has status Cancel).
  */
-export async function retrieveUnit(
+export async function retrieveUnits(
   pool: ClientPool,
-  unit: RetrieveUnit,
+  units: readonly RetrieveUnit[],
   how: { destination: string } | { sink: StoreHandler },
   onProgress: (progress: RetrieveProgress) => void,
   signal?: AbortSignal,
 ): Promise<RetrieveResult> {
-  const { level, identifier } = unitIdentifier(unit);
+  const { level, identifier } = unitIdentifier(units);
   return pool.use(async (client) => {
     const stream =
       'destination' in how
