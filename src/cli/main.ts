@@ -13,6 +13,7 @@ import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerStoreScp } from './commands/store-scp.js';
 import { CliError } from './errors.js';
+import { packageVersion } from './version.js';
 
 /**
  * Builds the command tree. Commands are thin: they parse arguments and call the layers below.
@@ -25,6 +26,7 @@ import { CliError } from './errors.js';
 export function program(): Command {
   const root = new Command('niffler')
     .description('Moves radiology images from hospital PACS into research pipelines.')
+    .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     // Options after a subcommand belong to it (`retrieve pause RUN --out DIR`).
