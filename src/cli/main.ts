@@ -13,11 +13,20 @@ import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerStoreScp } from './commands/store-scp.js';
 import { CliError } from './errors.js';
+import { packageVersion } from './version.js';
 
-/** Builds the command tree. Commands are thin: they parse arguments and call the layers below. */
+/**
+ * Builds the command tree. Commands are thin: they parse arguments and call the layers below.
+ *
+ * Start-up time is part of every command (`niffler echo` is compared with DCMTK's echoscu, a
+ * retrieval with a loop of movescu processes), so building the tree loads only commander and
+ * the commands' declarations (commands/*.ts, net-options.ts): each action imports its
+ * implementation (actions/*.ts) when it runs, and only that command's layers are loaded.
+ */
 export function program(): Command {
   const root = new Command('niffler')
     .description('Moves radiology images from hospital PACS into research pipelines.')
+    .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     // Options after a subcommand belong to it (`retrieve pause RUN --out DIR`).

@@ -6,10 +6,10 @@
  * Pure.
  */
 import { readStrings, tagForKeyword, type Dataset, type Tag } from '../dicom/index.js';
+import type { Level } from './levels.js';
 import type { Pseudonymizer } from './pseudonym.js';
 
-export type Level = 'patient' | 'study' | 'series';
-export const LEVELS: readonly Level[] = ['patient', 'study', 'series'];
+export { LEVELS, type Level } from './levels.js';
 
 /** The folder the images go into, under the output folder (the original's name). */
 export const IMAGES_FOLDER = 'extracted-images';

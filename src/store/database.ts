@@ -24,12 +24,13 @@
  *   processes never both hold read locks and then fail to upgrade them (SQLITE_BUSY).
  *
  * PostgreSQL: a pg Pool; 64-bit integers (ids, times, sizes) are read as numbers (they stay far
- * below 2^53), set per pool rather than with pg's process-wide type registry.
+ * below 2^53), set per pool rather than with pg's process-wide type registry. node-postgres is
+ * imported only for a PostgreSQL URL: loading it took about 50 ms of every command's start-up.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import Sqlite from 'better-sqlite3';
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { StoreError } from './errors.js';
 import { migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
@@ -99,12 +100,13 @@ export class Db {
         `PostgreSQL schema name ${JSON.stringify(schema)} is invalid`,
       );
     }
-    if (schema !== undefined) await createSchema(location.url, schema);
-    const pool = new pg.Pool({
+    const { default: pgModule } = await import('pg');
+    if (schema !== undefined) await createSchema(pgModule, location.url, schema);
+    const pool = new pgModule.Pool({
       connectionString: location.url,
       max: options.poolSize ?? 10,
       application_name: 'niffler',
-      types: { getTypeParser: typeParser },
+      types: { getTypeParser: typeParser(pgModule.types) },
       ...(schema !== undefined && { options: `-c search_path=${schema}` }),
     });
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -312,8 +314,8 @@ class WalSync {
 }
 
 /** Creates a PostgreSQL schema if missing (tolerates a concurrent creator). */
-async function createSchema(url: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url, application_name: 'niffler' });
+async function createSchema(pgModule: typeof pg, url: string, schema: string): Promise<void> {
+  const client = new pgModule.Client({ connectionString: url, application_name: 'niffler' });
   try {
     await client.connect();
     await client.query(`create schema if not exists "${schema}"`);
@@ -336,9 +338,12 @@ async function createSchema(url: string, schema: string): Promise<void> {
 
 const INT8_OID = 20;
 
-function typeParser(oid: number, format?: string): (value: string) => unknown {
-  if (oid === INT8_OID && format !== 'binary') return Number;
-  return pg.types.getTypeParser(oid, (format ?? 'text') as 'text') as (value: string) => unknown;
+/** pg's parsers, but int8 as a number. */
+function typeParser(types: typeof pg.types) {
+  return (oid: number, format?: string): ((value: string) => unknown) => {
+    if (oid === INT8_OID && format !== 'binary') return Number;
+    return types.getTypeParser(oid, (format ?? 'text') as 'text') as (value: string) => unknown;
+  };
 }
 
 function messageOf(error: unknown): string {

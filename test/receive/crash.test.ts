@@ -133,7 +133,17 @@ for (const dialect of DIALECTS) {
 
       const killer = async (): Promise<void> => {
         while (kills < KILLS && acked.size < files.length) {
-          await sleep(prng.range(300, 1500));
+          // The kills are spread over the ingest by acknowledged count, each at a random moment
+          // after its mark: spaced by time alone, they could not keep up with a receiver that
+          // restarts faster (the CLI loads only what `start` needs) and took every object first.
+          const mark = Math.floor(((kills + 1) * files.length) / (KILLS + 1));
+          await waitUntil(
+            () => acked.size >= mark,
+            150_000,
+            () => `${acked.size}/${files.length} acknowledged, waiting for ${mark}`,
+          );
+          await sleep(prng.range(0, 300));
+          if (acked.size === files.length) break;
           const running = child!;
           running.tool.child.kill('SIGKILL');
           await running.tool.done;

@@ -1,17 +1,5 @@
 import type { Command } from 'commander';
-import { formatStatus } from '../../net/dimse/status.js';
-import { DicomClient } from '../../net/services/client.js';
-import { verificationContext } from '../../net/services/query-models.js';
-import { describeStatus } from '../../net/services/status-text.js';
-import {
-  addScuOptions,
-  clientOptions,
-  formatPeer,
-  parsePeer,
-  scuFailure,
-  type PeerAddress,
-  type ScuCliOptions,
-} from '../net-options.js';
+import { addScuOptions, parsePeer, type PeerAddress, type ScuCliOptions } from '../net-options.js';
 
 export function registerEcho(root: Command): void {
   addScuOptions(
@@ -20,27 +8,7 @@ export function registerEcho(root: Command): void {
       .description('check that a DICOM peer answers (C-ECHO), like DCMTK echoscu')
       .argument('<peer>', 'the peer, AET@HOST:PORT', parsePeer),
   ).action(async (peer: PeerAddress, options: ScuCliOptions) => {
+    const { echo } = await import('../actions/echo.js');
     await echo(peer, options);
   });
-}
-
-async function echo(peer: PeerAddress, options: ScuCliOptions): Promise<void> {
-  const started = performance.now();
-  try {
-    const client = await DicomClient.connect({
-      ...clientOptions(peer, options),
-      contexts: [verificationContext()],
-    });
-    try {
-      const { status } = await client.echo();
-      const ms = Math.round(performance.now() - started);
-      process.stdout.write(
-        `C-ECHO ${formatPeer(peer)}: ${describeStatus(status, 'C-ECHO')} (${formatStatus(status)}) in ${ms} ms\n`,
-      );
-    } finally {
-      await client.release().catch(() => client.abort());
-    }
-  } catch (error) {
-    throw scuFailure('echo', error);
-  }
 }

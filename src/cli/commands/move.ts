@@ -1,18 +1,6 @@
 import type { Command } from 'commander';
-import { DicomClient } from '../../net/services/client.js';
-import { queryContext } from '../../net/services/query-models.js';
-import {
-  addQueryOptions,
-  addScuOptions,
-  clientOptions,
-  followRetrieval,
-  queryFromOptions,
-  scuFailure,
-  type QueryCliOptions,
-  type ScuCliOptions,
-} from '../net-options.js';
-
-type MoveCliOptions = ScuCliOptions & QueryCliOptions & { dest: string };
+import { addQueryOptions, addScuOptions } from '../net-options.js';
+import type { MoveCliOptions } from '../actions/move.js';
 
 export function registerMove(root: Command): void {
   addScuOptions(
@@ -24,27 +12,7 @@ export function registerMove(root: Command): void {
         ),
     ).requiredOption('--dest <AET>', 'the move destination (an AE title configured at the peer)'),
   ).action(async (options: MoveCliOptions) => {
+    const { move } = await import('../actions/move.js');
     await move(options);
   });
-}
-
-async function move(options: MoveCliOptions): Promise<void> {
-  try {
-    const { root, level, identifier } = queryFromOptions(options);
-    const client = await DicomClient.connect({
-      ...clientOptions(options.from, options),
-      contexts: [queryContext(root, 'move')],
-    });
-    try {
-      await followRetrieval(
-        'move',
-        options.from,
-        client.move({ root, level }, identifier, options.dest),
-      );
-    } finally {
-      await client.release().catch(() => client.abort());
-    }
-  } catch (error) {
-    throw scuFailure('move', error);
-  }
 }

@@ -13,15 +13,18 @@ import {
   type ProposedContext,
   type ProposedRole,
 } from '../negotiation/index.js';
+import type { QueryOperation, QueryRoot } from './query-levels.js';
+
+export {
+  defaultRoot,
+  QUERY_LEVELS,
+  type QueryLevel,
+  type QueryOperation,
+  type QueryRoot,
+} from './query-levels.js';
 
 /** Verification SOP Class (PS3.4 A.4). */
 export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
-
-export type QueryRoot = 'patient' | 'study';
-export type QueryLevel = 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
-export type QueryOperation = 'find' | 'move' | 'get';
-
-export const QUERY_LEVELS: readonly QueryLevel[] = ['PATIENT', 'STUDY', 'SERIES', 'IMAGE'];
 
 /** PS3.4 C.6.1 (Patient Root) and C.6.2 (Study Root) information models. */
 const QUERY_RETRIEVE_KEYWORDS: Readonly<Record<QueryRoot, Record<QueryOperation, string>>> = {
@@ -52,11 +55,6 @@ export function queryModelOf(
     }
   }
   return undefined;
-}
-
-/** The Study Root model has no PATIENT level (PS3.4 C.6.2.1): PATIENT queries use Patient Root. */
-export function defaultRoot(level: QueryLevel): QueryRoot {
-  return level === 'PATIENT' ? 'patient' : 'study';
 }
 
 /** One context for a Query/Retrieve model, uncompressed (identifiers are small). */
