@@ -28,6 +28,7 @@ export interface RetrieveInput {
   readonly dest?: string | undefined;
   readonly window?: string | undefined;
   readonly concurrency?: number | undefined;
+  readonly studiesPerRequest?: number | undefined;
   readonly maxPerMinute?: number | undefined;
   readonly level?: LevelChoice | undefined;
   readonly filters?: readonly string[] | undefined;
@@ -125,6 +126,10 @@ export function checkOptions(config: Config, input: RetrieveInput): PacsSpec {
   if (input.concurrency !== undefined && (input.concurrency < 1 || input.concurrency > 64)) {
     throw new RetrieveError('BAD_OPTION', `--concurrency ${input.concurrency}: expected 1-64`);
   }
+  const list = input.studiesPerRequest;
+  if (list !== undefined && (list < 1 || list > 100)) {
+    throw new RetrieveError('BAD_OPTION', `--studies-per-request ${list}: expected 1-100`);
+  }
   return pacs;
 }
 
@@ -141,6 +146,7 @@ export function buildSpec(
     ...base,
     window: input.window ?? base.window,
     maxPerMinute: input.maxPerMinute ?? base.maxPerMinute,
+    studiesPerRequest: input.studiesPerRequest ?? base.studiesPerRequest,
     // The PACS limit holds whatever the row concurrency: every request takes a slot.
     maxConcurrent: Math.max(base.maxConcurrent, input.concurrency ?? 0),
   };

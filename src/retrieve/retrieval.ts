@@ -87,12 +87,12 @@ export async function retrieveCohort(
   }
 }
 
-/** Resumes a run by id; options given here (concurrency, window) override the stored ones. */
+/** Resumes a run by id; pacing given here (concurrency, lists, window, rate) overrides the stored. */
 export async function resumeRetrieval(
   config: Config,
   id: string,
   out: string,
-  overrides: Pick<RetrieveInput, 'concurrency' | 'window' | 'maxPerMinute'>,
+  overrides: Pick<RetrieveInput, 'concurrency' | 'studiesPerRequest' | 'window' | 'maxPerMinute'>,
   options: RetrievalOptions = {},
 ): Promise<RetrievalOutcome> {
   const db = await openRetrievalDatabase(config, path.resolve(out));
@@ -107,6 +107,7 @@ export async function resumeRetrieval(
         ...stored.pacs,
         window: overrides.window ?? stored.pacs.window,
         maxPerMinute: overrides.maxPerMinute ?? stored.pacs.maxPerMinute,
+        studiesPerRequest: overrides.studiesPerRequest ?? stored.pacs.studiesPerRequest,
         maxConcurrent: Math.max(stored.pacs.maxConcurrent, overrides.concurrency ?? 0),
       },
     };

@@ -262,6 +262,16 @@ describe('niffler retrieve (CLI)', { skip: skipUnless('orthanc') }, () => {
     assert.equal(invalid.code, 2);
     assert.match(invalid.stderr, /bad\.yaml:3: retrieve\.pacs\.main/);
     assert.match(invalid.stderr, /bad\.yaml:5: retrieve\.csv\.dateFormat/);
+    const tooMany = await niffler([
+      'retrieve',
+      csv,
+      '--config',
+      configFile,
+      '--studies-per-request',
+      '101',
+    ]);
+    assert.equal(tooMany.code, 2, tooMany.stderr);
+    assert.match(tooMany.stderr, /--studies-per-request 101: expected 1-100/);
     const dry = await niffler(['retrieve', csv, '--config', configFile, '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /line 2 +STUDY +C-FIND StudyDate=20240110 PatientID=00101/);

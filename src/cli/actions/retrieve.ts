@@ -41,6 +41,7 @@ export interface RetrieveCliOptions {
   onRowError?: 'skip' | 'stop';
   window?: string;
   concurrency?: number;
+  studiesPerRequest?: number;
   maxPerMinute?: number;
   dryRun?: boolean;
   resume?: string;
@@ -136,6 +137,7 @@ export async function runRetrieve(
     onRowError: options.onRowError,
     window: options.window,
     concurrency: options.concurrency,
+    studiesPerRequest: options.studiesPerRequest,
     maxPerMinute: options.maxPerMinute,
   };
   try {
@@ -205,6 +207,7 @@ async function execute(
           options.out ?? config.storage.root,
           {
             concurrency: input.concurrency,
+            studiesPerRequest: input.studiesPerRequest,
             window: input.window,
             maxPerMinute: input.maxPerMinute,
           },

@@ -78,7 +78,12 @@ export function registerRetrieve(root: Command): void {
     )
     .option(
       '--concurrency <n>',
-      'rows in flight (default the PACS maxConcurrent)',
+      'requests to the PACS at once (default the PACS maxConcurrent)',
+      parsePositiveInteger,
+    )
+    .option(
+      '--studies-per-request <n>',
+      'studies named in one C-MOVE/C-GET, a list of UIDs (default the PACS studiesPerRequest, 16)',
       parsePositiveInteger,
     )
     .option('--max-per-minute <n>', 'requests per minute at most', parsePositiveInteger)
@@ -134,7 +139,8 @@ export function registerRetrieve(root: Command): void {
     .argument('<run>', 'the run id')
     .option('--config <file>', 'configuration file')
     .option('--out <dir>', 'the output folder of the run (default storage.root)')
-    .option('--concurrency <n>', 'rows in flight', parsePositiveInteger)
+    .option('--concurrency <n>', 'requests to the PACS at once', parsePositiveInteger)
+    .option('--studies-per-request <n>', 'studies in one C-MOVE/C-GET', parsePositiveInteger)
     .option('--window <HH:MM-HH:MM>', 'a new daily window')
     .option('--no-email', 'do not send the end-of-run e-mail')
     .option(
