@@ -104,6 +104,7 @@ describe('files', () => {
       port: 104,
       tls: null,
       maxConcurrent: 2,
+      studiesPerRequest: 16,
       maxPerMinute: null,
       window: null,
     });
