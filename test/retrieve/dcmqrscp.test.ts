@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig, type Config } from '../../src/config/index.js';
+import type { Config } from '../../src/config/index.js';
 import { retrieveCohort } from '../../src/retrieve/retrieval.js';
 import type { RunEvent } from '../../src/retrieve/run/executor.js';
 import {
@@ -19,7 +19,13 @@ import {
   tempDir,
   type DcmqrscpPeer,
 } from '../helpers/peers.js';
-import { instancesOf, STUDIES, writeStudies, type WrittenInstance } from './studies.js';
+import {
+  instancesOf,
+  STUDIES,
+  writeRetrievalConfig,
+  writeStudies,
+  type WrittenInstance,
+} from './studies.js';
 
 const S1 = STUDIES[0]!;
 const S4 = STUDIES[3]!;
@@ -40,17 +46,7 @@ describe('niffler retrieve against DCMTK dcmqrscp', { skip: skipUnless('dcmtk') 
       files: archived.map((w) => w.file),
       moveDestinations: [{ aeTitle: 'NIFFLER', host: LOCALHOST, port: scpPort }],
     });
-    const file = path.join(work, 'niffler.json');
-    await writeFile(
-      file,
-      JSON.stringify({
-        dicom: { host: LOCALHOST, port: scpPort },
-        storage: { fsync: false },
-        jobs: { maxAttempts: 2, backoffSeconds: 0.05, backoffMaxSeconds: 0.1 },
-        http: { enabled: false },
-      }),
-    );
-    config = loadConfig({ file, env: {} }).config;
+    config = await writeRetrievalConfig(work, scpPort);
   });
 
   after(async () => {

@@ -23,7 +23,13 @@ import {
   tempDir,
   type OrthancPeer,
 } from '../helpers/peers.js';
-import { instancesOf, STUDIES, writeStudies, type WrittenInstance } from './studies.js';
+import {
+  instancesOf,
+  STUDIES,
+  writeRetrievalConfig,
+  writeStudies,
+  type WrittenInstance,
+} from './studies.js';
 
 const [S1, S2, S3, S4] = STUDIES as [
   (typeof STUDIES)[0],
@@ -84,17 +90,7 @@ describe('niffler retrieve against Orthanc', { skip: skipUnless('orthanc') }, ()
     await mkdir(studies);
     written = await writeStudies(studies);
     for (const instance of written) await orthanc.upload(instance.file);
-    const file = path.join(work, 'niffler.json');
-    await writeFile(
-      file,
-      JSON.stringify({
-        dicom: { host: LOCALHOST, port: scpPort },
-        storage: { fsync: false },
-        jobs: { maxAttempts: 2, backoffSeconds: 0.05, backoffMaxSeconds: 0.1 },
-        http: { enabled: false },
-      }),
-    );
-    config = loadConfig({ file, env: {} }).config;
+    config = await writeRetrievalConfig(work, scpPort);
   });
 
   after(async () => {

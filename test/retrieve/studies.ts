@@ -8,7 +8,9 @@ import { parseBuffer } from '../../src/dicom/index.js';
 import { tagForKeyword } from '../../src/dicom/dictionary/index.js';
 import { setStrings } from '../../src/dicom/write/edit.js';
 import { encodePart10 } from '../../src/dicom/write/part10.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
 import { corpusRoot } from '../helpers/corpus.js';
+import { LOCALHOST } from '../helpers/peers.js';
 
 export interface TestSeries {
   readonly uid: string;
@@ -141,4 +143,22 @@ export function instancesOf(
       studyUids.includes(w.study.uid) &&
       (seriesUids === undefined || seriesUids.includes(w.series.uid)),
   );
+}
+
+/**
+ * The configuration of the retrieval tests against real PACS, written to `work/niffler.json`:
+ * our C-MOVE listener on `scpPort`, no fsync, two attempts with short backoff, no HTTP.
+ */
+export async function writeRetrievalConfig(work: string, scpPort: number): Promise<Config> {
+  const file = path.join(work, 'niffler.json');
+  await writeFile(
+    file,
+    JSON.stringify({
+      dicom: { host: LOCALHOST, port: scpPort },
+      storage: { fsync: false },
+      jobs: { maxAttempts: 2, backoffSeconds: 0.05, backoffMaxSeconds: 0.1 },
+      http: { enabled: false },
+    }),
+  );
+  return loadConfig({ file, env: {} }).config;
 }
