@@ -436,6 +436,34 @@ export class RunExecutor {
     return record;
   }
 
+  /**
+   * One C-MOVE or C-GET of `units` through the gate, its progress reported under `label` (the
+   * unit key, or "N studies" for a list).
+   */
+  private request(units: readonly RetrieveUnit[], label: string): Promise<RetrieveResult> {
+    const delivery = this.o.delivery!;
+    return this.o.gate.run(
+      () =>
+        retrieveUnits(
+          this.o.pool,
+          units,
+          delivery.kind === 'move'
+            ? { destination: delivery.destination }
+            : { sink: delivery.sink },
+          (progress) =>
+            this.emit({
+              kind: 'unit-progress',
+              unit: label,
+              completed: (progress.completed ?? 0) + (progress.warning ?? 0),
+              failed: progress.failed ?? 0,
+              remaining: progress.remaining,
+            }),
+          this.abort.signal,
+        ),
+      this.waits.signal,
+    );
+  }
+
   // --- Studies in lists ----------------------------------------------------------------------
 
   private queue(unit: RetrieveUnit): Promise<UnitRecord> {
@@ -497,30 +525,9 @@ export class RunExecutor {
     }
     const units = todo.map((queued) => queued.unit);
     for (const unit of units) arrivals.watch(unit.key);
-    const delivery = this.o.delivery!;
-    const label = `${units.length} studies`;
     let result: RetrieveResult | undefined;
     try {
-      result = await this.o.gate.run(
-        () =>
-          retrieveUnits(
-            this.o.pool,
-            units,
-            delivery.kind === 'move'
-              ? { destination: delivery.destination }
-              : { sink: delivery.sink },
-            (progress) =>
-              this.emit({
-                kind: 'unit-progress',
-                unit: label,
-                completed: (progress.completed ?? 0) + (progress.warning ?? 0),
-                failed: progress.failed ?? 0,
-                remaining: progress.remaining,
-              }),
-            this.abort.signal,
-          ),
-        this.waits.signal,
-      );
+      result = await this.request(units, `${units.length} studies`);
     } catch (caught) {
       if (caught instanceof Stop || this.stopping !== undefined) {
         for (const unit of units) arrivals.forget(unit.key);
@@ -592,26 +599,7 @@ export class RunExecutor {
       for (attempt = 1; attempt <= retry.maxAttempts; attempt++) {
         error = undefined;
         try {
-          result = await this.o.gate.run(
-            () =>
-              retrieveUnits(
-                this.o.pool,
-                [unit],
-                delivery.kind === 'move'
-                  ? { destination: delivery.destination }
-                  : { sink: delivery.sink },
-                (progress) =>
-                  this.emit({
-                    kind: 'unit-progress',
-                    unit: unit.key,
-                    completed: (progress.completed ?? 0) + (progress.warning ?? 0),
-                    failed: progress.failed ?? 0,
-                    remaining: progress.remaining,
-                  }),
-                this.abort.signal,
-              ),
-            this.waits.signal,
-          );
+          result = await this.request([unit], unit.key);
         } catch (caught) {
           if (caught instanceof Stop || this.stopping === 'cancel' || this.stopping === 'fatal') {
             throw new Stop();
