@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
-import { loadFeaturesets } from '../metadata/index.js';
+import { loadFeaturesets, type Featureset } from '../metadata/index.js';
 import { Indexer } from '../receive/indexer.js';
 import { SQLITE_FILE_NAME } from '../config/database.js';
 import { openDatabase, type Db } from '../store/database.js';
@@ -73,6 +73,7 @@ export async function retrieveCohort(
   options: RetrievalOptions = {},
 ): Promise<RetrievalOutcome> {
   const { prepared, spec } = await planFromInput(config, input);
+  const featuresets = loadFeaturesets(config.featuresets).featuresets;
   const db = await openRetrievalDatabase(config, spec.out);
   try {
     const owner = newOwner();
@@ -81,7 +82,7 @@ export async function retrieveCohort(
       owner,
       now: Date.now(),
     });
-    return await execute(config, db, opened, owner, spec, options);
+    return await execute(config, featuresets, db, opened, owner, spec, options);
   } finally {
     await db.close();
   }
@@ -95,6 +96,7 @@ export async function resumeRetrieval(
   overrides: Pick<RetrieveInput, 'concurrency' | 'studiesPerRequest' | 'window' | 'maxPerMinute'>,
   options: RetrievalOptions = {},
 ): Promise<RetrievalOutcome> {
+  const featuresets = loadFeaturesets(config.featuresets).featuresets;
   const db = await openRetrievalDatabase(config, path.resolve(out));
   try {
     const owner = newOwner();
@@ -111,7 +113,7 @@ export async function resumeRetrieval(
         maxConcurrent: Math.max(stored.pacs.maxConcurrent, overrides.concurrency ?? 0),
       },
     };
-    return await execute(config, db, opened, owner, spec, options);
+    return await execute(config, featuresets, db, opened, owner, spec, options);
   } finally {
     await db.close();
   }
@@ -119,6 +121,7 @@ export async function resumeRetrieval(
 
 async function execute(
   config: Config,
+  featuresets: readonly Featureset[],
   db: Db,
   opened: Awaited<ReturnType<typeof openRun>>,
   owner: string,
@@ -129,7 +132,7 @@ async function execute(
   if (opened.kind === 'finished') {
     return { run: opened.run, spec, ...(await writeReports(db, opened.run.id, spec)) };
   }
-  const index = await retrievalIndexer(config, db, spec.out);
+  const index = await retrievalIndexer(config, featuresets, db, spec.out);
   const result = await executeRun(db, opened.run, spec, { index: index.commit, ...options, owner });
   if (result.ending.state !== 'paused') await mail(config, opened.run, spec, result, options);
   return { run: opened.run, spec, ...result };
@@ -140,8 +143,12 @@ async function execute(
  * configured featuresets, the duplicate policy), in the run's database, so the index answers
  * queries about them and pipelines can use them.
  */
-async function retrievalIndexer(config: Config, db: Db, root: string): Promise<Indexer> {
-  const { featuresets } = loadFeaturesets(config.featuresets);
+async function retrievalIndexer(
+  config: Config,
+  featuresets: readonly Featureset[],
+  db: Db,
+  root: string,
+): Promise<Indexer> {
   const indexer = new Indexer({
     db,
     root,

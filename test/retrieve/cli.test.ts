@@ -272,6 +272,32 @@ describe('niffler retrieve (CLI)', { skip: skipUnless('orthanc') }, () => {
     ]);
     assert.equal(tooMany.code, 2, tooMany.stderr);
     assert.match(tooMany.stderr, /--studies-per-request 101: expected 1-100/);
+    // A featureset file the index would use is checked before any run or connection.
+    const badFeatureset = path.join(work, 'bad_featureset.txt');
+    await writeFile(badFeatureset, 'PatientID\nnot a keyword!\n');
+    const featuresetConfig = path.join(work, 'bad-featureset.yaml');
+    await writeFile(
+      featuresetConfig,
+      `${await readFile(configFile, 'utf8')}featuresets:\n  files: [${badFeatureset}]\n`,
+    );
+    const good = path.join(work, 'good.csv');
+    await writeFile(good, 'PatientID\n00101\n');
+    const featuresetOut = path.join(work, 'bad-featureset-out');
+    const badFeatures = await niffler([
+      'retrieve',
+      good,
+      '--config',
+      featuresetConfig,
+      '--out',
+      featuresetOut,
+    ]);
+    assert.equal(badFeatures.code, 2, badFeatures.stderr);
+    assert.match(
+      badFeatures.stderr,
+      /^niffler: retrieve: .*bad_featureset\.txt:2: "not a keyword!" is not a keyword/m,
+    );
+    assert.doesNotMatch(badFeatures.stderr, /\n\s+at /, 'no stack trace');
+    assert.doesNotMatch(badFeatures.stderr, /started/, 'no run started');
     const dry = await niffler(['retrieve', csv, '--config', configFile, '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /line 2 +STUDY +C-FIND StudyDate=20240110 PatientID=00101/);

@@ -21,6 +21,7 @@ import {
 } from '../../retrieve/index.js';
 import { loadCliConfig } from '../config-file.js';
 import { CliError } from '../errors.js';
+import { FeaturesetError } from '../../metadata/index.js';
 
 export interface RetrieveCliOptions {
   config?: string;
@@ -98,6 +99,10 @@ function asCliError(error: unknown): unknown {
   }
   if (error instanceof StoreError || error instanceof DicomClientError) {
     return new CliError(`retrieve: ${error.message}`, 1);
+  }
+  // The configured featureset files (checked before any run or connection is opened).
+  if (error instanceof FeaturesetError) {
+    return new CliError(`retrieve: ${error.message} [${error.code}]`, 2);
   }
   return error;
 }
