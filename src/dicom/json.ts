@@ -116,6 +116,24 @@ const BULK_DATA_VRS: ReadonlySet<VR> = new Set<VR>([
 
 const DEFAULT_THRESHOLD = 1024;
 
+/**
+ * Attribute names by tag, made once: the same few hundred tags come back in every header, and
+ * a name that is already an internalized string makes the property store cheap (formatting and
+ * interning it anew was a fifth of this module's time in the receiver's profile). Bounded, since
+ * a stream of private tags could otherwise grow it without end.
+ */
+const TAG_NAMES = new Map<Tag, string>();
+const MAX_TAG_NAMES = 65_536;
+
+function tagName(tag: Tag): string {
+  let name = TAG_NAMES.get(tag);
+  if (name === undefined) {
+    name = tagHex(tag);
+    if (TAG_NAMES.size < MAX_TAG_NAMES) TAG_NAMES.set(tag, name);
+  }
+  return name;
+}
+
 /** The dataset as a DICOM JSON Model object (see the module comment for the rules). */
 export function toDicomJson(dataset: Dataset, options: DicomJsonOptions = {}): DicomJsonDataset {
   return datasetToJson(dataset, [], options);
@@ -130,7 +148,7 @@ function datasetToJson(
   for (const element of dataset.sorted()) {
     if ((element.tag & 0xffff) === 0) continue; // Group Length
     const attribute = elementToJson(dataset, element, [...path, element.tag], options);
-    if (attribute !== undefined) json[tagHex(element.tag)] = attribute;
+    if (attribute !== undefined) json[tagName(element.tag)] = attribute;
   }
   return json;
 }
