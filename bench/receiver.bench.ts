@@ -6,8 +6,9 @@
 //        synchronous=FULL, the four featuresets extracted),
 //      - DCMTK storescp --fork (no fsync, no index),
 //      - Orthanc 1.10 (its defaults on the reference test configuration),
-//    alternating, 3 runs each, fresh storage every run. Ratios: niffler / storescp (target >= 1.0)
-//    and niffler / Orthanc (target >= 2.0), on the medians.
+//    alternating, 3 runs each, fresh storage every run (kept until the last run: deleting
+//    thousands of files makes later file creations dearer on ext4). Ratios: niffler /
+//    storescp (target >= 1.0) and niffler / Orthanc (target >= 2.0), on the medians.
 // 2. C-STORE latency with 10 thousand and with 1 million instances already indexed (rows
 //    bulk-inserted straight into the SQLite index, not sent): 500 stores, one association, each
 //    timed from request to response; p50 and p99. Ratio p99(1M) / p99(10k), target <= 2.0.
@@ -46,6 +47,11 @@ const ASSOCIATIONS = 4;
 const COUNT = Number(process.env['BENCH_RECEIVER_FILES'] ?? 2000);
 const WORK = path.join(DATA_DIR, 'receiver');
 
+/** The storage of one throughput run. */
+function throughputDir(receiver: string, run: number): string {
+  return path.join(WORK, `${receiver}-${run}`);
+}
+
 interface Run {
   readonly receiver: string;
   readonly seconds: number;
@@ -75,6 +81,11 @@ async function main(): Promise<void> {
       .sort((a, b) => a - b);
     return values[Math.floor(values.length / 2)]!;
   };
+  for (const receiver of RECEIVERS) {
+    for (let run = 1; run <= RUNS; run++) {
+      rmSync(throughputDir(receiver, run), { recursive: true, force: true });
+    }
+  }
   if (!LATENCY) {
     // Iterating: the throughput ratios only (medians of the runs made).
     for (const peer of ['storescp', 'orthanc'] as const) {
@@ -133,7 +144,7 @@ async function throughput(
   files: string[],
   run: number,
 ): Promise<number> {
-  const dir = path.join(WORK, `${receiver}-${run}`);
+  const dir = throughputDir(receiver, run);
   mkdirSync(dir, { recursive: true });
   let port: number;
   let aeTitle: string;
@@ -193,7 +204,8 @@ async function throughput(
   const seconds = (performance.now() - started) / 1000;
   const stored = count();
   await stop();
-  rmSync(dir, { recursive: true, force: true });
+  // Kept until the throughput runs end: deleting 2000 files makes the next runs' file creations
+  // dearer for minutes (ext4 skips recently freed inodes), on every side.
   for (const r of results) {
     if (r.code !== 0) throw new Error(`storescu to ${receiver} failed: ${r.stderr.slice(-500)}`);
   }
