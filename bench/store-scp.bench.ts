@@ -10,7 +10,8 @@
 //      - `niffler store-scp --no-fsync`,
 //      - DCMTK `storescp --fork +B +xa` (bit-preserving: the data set written as received, like
 //        ours; it never fsyncs),
-//    alternating, 3 runs each, a fresh output directory on the same file system every run.
+//    alternating, 3 runs each, a fresh output directory on the same file system every run (all
+//    kept until the last run: deleting thousands of files makes later file creations dearer).
 //    RATIO lines: images/s of store-scp --no-fsync over storescp (like with like, target >= 1.0)
 //    and of store-scp with fsync over storescp (what the default costs; informative).
 // 2. Memory: one ~1 GB object (a sparse file: 1 GiB of OB Pixel Data) sent by storescu into
@@ -51,6 +52,7 @@ import { countFiles, startNifflerStoreScp } from './lib.js';
 
 const RUNS = Number(process.env['BENCH_STORE_SCP_RUNS'] ?? 3);
 const WORK = path.join(DATA_DIR, 'store-scp');
+const THROUGHPUT_DIR = path.join(WORK, 'throughput');
 const ALL_SIDES = ['niffler', 'niffler-no-fsync', 'storescp'] as const;
 type Side = (typeof ALL_SIDES)[number];
 const SIDES = ALL_SIDES.filter((s) => listEnv('BENCH_STORE_SCP_SIDES')?.includes(s) ?? true);
@@ -144,6 +146,7 @@ async function main(): Promise<void> {
     }
   }
 
+  rmSync(THROUGHPUT_DIR, { recursive: true, force: true });
   let memory: Awaited<ReturnType<typeof oneGigabyte>> | undefined;
   if (process.env['BENCH_STORE_SCP_SKIP_1GB'] !== '1') {
     memory = await oneGigabyte();
@@ -219,7 +222,7 @@ async function throughput(
   associations: number,
   label: string,
 ): Promise<number> {
-  const dir = path.join(WORK, `${side}-${associations}-${label}`);
+  const dir = path.join(THROUGHPUT_DIR, `${side}-${associations}-${label}`);
   mkdirSync(dir, { recursive: true });
   const receiver = await startReceiver(side, dir);
   const parts = Array.from({ length: associations }, (_, i) =>
@@ -238,7 +241,8 @@ async function throughput(
   const seconds = (performance.now() - started) / 1000;
   const stored = receiver.count();
   await receiver.stop();
-  rmSync(dir, { recursive: true, force: true });
+  // Kept until the throughput runs end (THROUGHPUT_DIR): deleting thousands of files makes the
+  // next runs' file creations dearer for minutes (ext4 skips recently freed inodes).
   for (const r of results) {
     if (r.code !== 0) throw new Error(`storescu to ${side} failed: ${r.stderr.slice(-500)}`);
   }
