@@ -30,6 +30,29 @@ const text = (ds: Dataset, keyword: string): string => {
   return element?.kind === 'value' ? readStrings(ds, element).join('\\') : '';
 };
 
+/** A study-level C-FIND match announcing `count` instances. */
+function studyMatch(patientId: string, studyInstanceUid: string, count: number): Dataset {
+  const match = new Dataset(EXPLICIT_LITTLE);
+  setStrings(match, tag('QueryRetrieveLevel'), ['STUDY']);
+  setStrings(match, tag('PatientID'), [patientId]);
+  setStrings(match, tag('StudyInstanceUID'), [studyInstanceUid]);
+  setStrings(match, tag('NumberOfStudyRelatedInstances'), [String(count)]);
+  return match;
+}
+
+/** A C-GET's sub-operations: each instance stored through `store`, with progress after each. */
+async function* sendInstances(
+  store: (instance: Awaited<ReturnType<typeof readInstanceFile>>) => Promise<number>,
+  instances: readonly WrittenInstance[],
+) {
+  let completed = 0;
+  for (const w of instances) {
+    if ((await store(await readInstanceFile(w.file))) === Status.Success) completed++;
+    yield { remaining: 0, completed, failed: 0, warning: 0 };
+  }
+  return { completed, failed: 0, warning: 0 };
+}
+
 /** A fake clock: sleeping moves time at once and is recorded. */
 function fakeClock(start = Date.UTC(2024, 0, 1, 12)) {
   const clock = {
@@ -90,14 +113,7 @@ describe('retrieval against a scripted PACS', () => {
           }
           const study = { RETRY: '2.25.71', SHORT: '2.25.72', FATAL: '2.25.71' }[patient];
           if (study === undefined) return;
-          const match = new Dataset(EXPLICIT_LITTLE);
-          setStrings(match, tag('QueryRetrieveLevel'), ['STUDY']);
-          setStrings(match, tag('PatientID'), [patient]);
-          setStrings(match, tag('StudyInstanceUID'), [study]);
-          setStrings(match, tag('NumberOfStudyRelatedInstances'), [
-            patient === 'SHORT' ? '3' : '2',
-          ]);
-          yield match;
+          yield studyMatch(patient, study, patient === 'SHORT' ? 3 : 2);
         },
         get: async function* ({ identifier, store }) {
           const study = text(identifier, 'StudyInstanceUID');
@@ -107,13 +123,10 @@ describe('retrieval against a scripted PACS', () => {
           if (study === '2.25.71' && attempt === 1) {
             throw new DimseStatusError(Status.OutOfResources, 'busy');
           }
-          let completed = 0;
-          for (const w of written.filter((x) => x.study.uid === study)) {
-            const status = await store(await readInstanceFile(w.file));
-            if (status === Status.Success) completed++;
-            yield { remaining: 0, completed, failed: 0, warning: 0 };
-          }
-          return { completed, failed: 0, warning: 0 };
+          return yield* sendInstances(
+            store,
+            written.filter((x) => x.study.uid === study),
+          );
         },
       },
     });
@@ -237,24 +250,17 @@ describe('studies requested in lists (C-GET of several StudyInstanceUIDs)', () =
           const patient = text(identifier, 'PatientID');
           const study = written.find((w) => w.study.patientId === patient)?.study;
           if (study === undefined) return;
-          const match = new Dataset(EXPLICIT_LITTLE);
-          setStrings(match, tag('QueryRetrieveLevel'), ['STUDY']);
-          setStrings(match, tag('PatientID'), [patient]);
-          setStrings(match, tag('StudyInstanceUID'), [study.uid]);
-          setStrings(match, tag('NumberOfStudyRelatedInstances'), [patient === 'L4' ? '3' : '2']);
-          yield match;
+          yield studyMatch(patient, study.uid, patient === 'L4' ? 3 : 2);
         },
         // List of UID matching (PS3.4 C.4.2.2.1): every study named.
         get: async function* ({ identifier, store }) {
           const element = identifier.get(tag('StudyInstanceUID'));
           const uids = element?.kind === 'value' ? readStrings(identifier, element) : [];
           requests.push(uids);
-          let completed = 0;
-          for (const w of written.filter((x) => uids.includes(x.study.uid))) {
-            if ((await store(await readInstanceFile(w.file))) === Status.Success) completed++;
-            yield { remaining: 0, completed, failed: 0, warning: 0 };
-          }
-          return { completed, failed: 0, warning: 0 };
+          return yield* sendInstances(
+            store,
+            written.filter((x) => uids.includes(x.study.uid)),
+          );
         },
       },
     });
