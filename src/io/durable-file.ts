@@ -15,8 +15,6 @@ export class DurableFile {
   private handle: FileHandle | undefined;
   private position = 0;
   private finished = false;
-  /** Closed by seal(): the data is on disk under the temporary name, which abort() still removes. */
-  private sealed = false;
 
   private constructor(
     readonly tempPath: string,
@@ -104,35 +102,8 @@ export class DurableFile {
     }
   }
 
-  /**
-   * Makes the bytes durable (fsync unless told not to) and closes the file, keeping it under its
-   * temporary name: the caller gives it its real name itself (a hard link that never replaces an
-   * existing file, see durable-link.ts), and `abort` or `release` removes the temporary name.
-   */
-  async seal(options: { fsync?: boolean } = {}): Promise<void> {
-    const handle = this.take();
-    this.sealed = true;
-    try {
-      if (options.fsync ?? true) await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
-
-  /** After seal and a link elsewhere: drops the temporary name (the data stays under the other). */
-  async release(): Promise<void> {
-    if (!this.sealed) throw new Error(`${basename(this.tempPath)} is not sealed`);
-    this.sealed = false;
-    await unlink(this.tempPath);
-  }
-
   /** Closes and removes the temporary file; safe to call more than once. */
   async abort(): Promise<void> {
-    if (this.sealed) {
-      this.sealed = false;
-      await unlink(this.tempPath).catch(() => undefined);
-      return;
-    }
     if (this.finished) return;
     const handle = this.take();
     await handle.close().catch(() => undefined);

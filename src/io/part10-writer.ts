@@ -74,10 +74,6 @@ export class Part10Writer {
   /** Where the data set starts in the file: the length of preamble, prefix and meta group. */
   datasetOffset = 0;
 
-  get tempPath(): string {
-    return this.file.tempPath;
-  }
-
   /** Bytes of the file so far (meta header included). */
   get size(): number {
     return this.file.bytesWritten + this.runningLength + this.batchLength;
@@ -114,17 +110,6 @@ export class Part10Writer {
   async commit(destination: string, options: { fsync?: boolean } = {}): Promise<void> {
     await this.flush();
     await this.file.commit(destination, options);
-  }
-
-  /** Writes what is buffered, fsyncs (unless told not to) and closes; see DurableFile.seal. */
-  async seal(options: { fsync?: boolean } = {}): Promise<void> {
-    await this.flush();
-    await this.file.seal(options);
-  }
-
-  /** After seal and a link under the real name: removes the temporary name. */
-  release(): Promise<void> {
-    return this.file.release();
   }
 
   async abort(): Promise<void> {
