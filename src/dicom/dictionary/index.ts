@@ -85,13 +85,12 @@ interface Repeater {
 interface TagTables {
   /**
    * The exact tags of TAG_TABLE in ascending order (the table is sorted), with their lines at the
-   * same index. An entry is parsed from its line on its first lookup and kept in `entries`:
-   * parsing all 5,000 lines, and a Map keyed by tags (most are not small integers), cost about
-   * 15 ms at start-up, more than the rest of `niffler dump FILE`.
+   * same index. An entry is parsed from its line on its first lookup and kept in `exactSeen`:
+   * parsing all 5,000 lines up front cost about 15 ms at start-up, more than the rest of
+   * `niffler dump FILE`.
    */
   readonly tags: Uint32Array;
   readonly lines: readonly string[];
-  readonly entries: (TagEntry | undefined)[];
   readonly repeaters: readonly Repeater[];
 }
 
@@ -164,7 +163,6 @@ function buildTagTables(): TagTables {
   return {
     tags: tagList.subarray(0, lines.length),
     lines,
-    entries: new Array<TagEntry | undefined>(lines.length),
     repeaters,
   };
 }
@@ -173,9 +171,8 @@ function tags(): TagTables {
   return (tagTables ??= buildTagTables());
 }
 
-/** The entry of an exact tag of the table (a binary search), parsed on first use. */
 /**
- * The exact entries looked up so far, by tag: a parser asks for the same few hundred tags again
+ * The exact entries looked up so far, by tag (each parsed from its line on first use): a parser asks for the same few hundred tags again
  * and again, and a Map hit is cheaper than the binary search (the parse benchmark lost 10-15%
  * to the search alone). Bounded by the table: only exact entries go in.
  */
@@ -192,7 +189,7 @@ function exactEntry(t: TagTables, tag: Tag): TagEntry | undefined {
     if (found < tag) low = middle + 1;
     else if (found > tag) high = middle - 1;
     else {
-      const entry = (t.entries[middle] ??= parseLine(t.lines[middle]!));
+      const entry = parseLine(t.lines[middle]!);
       exactSeen.set(tag, entry);
       return entry;
     }
