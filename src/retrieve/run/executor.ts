@@ -517,8 +517,9 @@ export class RunExecutor {
         queued.reject(error);
       }
     }
+    // Checked against the database just above: requested at once.
     const alone = (queued: QueuedUnit): void =>
-      void this.fetchUnit(queued.unit).then(queued.resolve, queued.reject);
+      void this.requestUnit(queued.unit).then(queued.resolve, queued.reject);
     if (todo.length < 2 || this.listSize === 1) {
       todo.forEach(alone);
       return;
@@ -582,13 +583,19 @@ export class RunExecutor {
     }
   }
 
+  /** A unit this run fetched before (a resume) is reused; any other is requested on its own. */
   private async fetchUnit(unit: RetrieveUnit): Promise<UnitRecord> {
-    const { db, runId, arrivals, retry, clock } = this.o;
-    const existing = await getUnit(db.kysely, runId, unit.key);
+    const existing = await getUnit(this.o.db.kysely, this.o.runId, unit.key);
     if (existing !== undefined) {
       this.emit({ kind: 'unit-done', unit: existing, reused: true });
       return existing;
     }
+    return this.requestUnit(unit);
+  }
+
+  /** Requests one unit (with retries) until it is complete or the attempts run out; saves it. */
+  private async requestUnit(unit: RetrieveUnit): Promise<UnitRecord> {
+    const { db, runId, arrivals, retry, clock } = this.o;
     const delivery = this.o.delivery!;
     const external = delivery.kind === 'move' && delivery.external;
     arrivals.watch(unit.key);
