@@ -32,7 +32,7 @@ import {
   transferSyntaxOf,
   type TransferSyntax,
 } from '../transfer-syntax.js';
-import { isVR, LONG_HEADER_VRS, VRS, type VR } from '../vr.js';
+import { LONG_HEADER_VRS, VRS, type VR } from '../vr.js';
 import { ByteQueue } from './byte-queue.js';
 import { implicitVR } from './implicit-vr.js';
 
@@ -960,9 +960,8 @@ function isDicm(c: Uint8Array, i: number): boolean {
 }
 
 function isVRBytes(c: Uint8Array, i: number): boolean {
-  const a = c[i]!;
-  const b = c[i + 1]!;
-  return a >= 0x41 && a <= 0x5a && b >= 0x41 && b <= 0x5a && isVR(String.fromCharCode(a, b));
+  const code = vrCode(c[i]!, c[i + 1]!);
+  return code >= 0 && VR_BY_CODE[code] !== undefined;
 }
 
 /** An implicit stream whose length bytes spell a VR by chance would give an absurd length. */

@@ -22,7 +22,7 @@ const MAX_IDENTIFIER_LENGTH = 1024 * 1024;
  * connection keeps reading (and the peer sending) while the sink writes the previous fragments,
  * yet memory stays bounded by this plus one PDU whatever the size of the object.
  */
-export const MAX_QUEUED_STORE_BYTES = 512 * 1024;
+const MAX_QUEUED_STORE_BYTES = 512 * 1024;
 
 type Refusal = { refused: number; comment: string };
 

@@ -141,7 +141,7 @@ export function unitsOf(matches: readonly Match[], level: CohortLevel): Retrieve
  * The identifier naming `units`: one study or series, or several studies as a list of UIDs (List
  * of UID Matching, which PS3.4 C.4.2.2.1 allows for the unique key of a C-MOVE or C-GET).
  */
-export function unitIdentifier(units: readonly RetrieveUnit[]): {
+function unitIdentifier(units: readonly RetrieveUnit[]): {
   level: CohortLevel;
   identifier: Dataset;
 } {
