@@ -20,8 +20,7 @@ import {
   PEER_ENV,
   runTool,
   startOrthanc,
-  startTool,
-  waitForPort,
+  startStorescp,
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
 import { countFiles, startNifflerStoreScp } from './lib.js';
@@ -217,15 +216,12 @@ async function startReceiver(
 
 /** DCMTK storescp on a given port (startStorescp picks a free one; Orthanc needs it fixed). */
 async function startStorescpOn(port: number, dir: string): Promise<Receiver> {
-  const tool = startTool('storescp', ['-aet', 'STORESCP', '-od', dir, '+B', '+xa', String(port)], {
-    timeoutMs: 30 * 60_000,
-  });
-  await waitForPort(port, 20_000);
+  const storescp = await startStorescp({ aeTitle: 'STORESCP', directory: dir, port });
   return {
     aeTitle: 'STORESCP',
     count: () => countFiles(dir, () => true),
     stop: async () => {
-      await tool.stop();
+      await storescp.tool.stop();
     },
   };
 }

@@ -483,8 +483,10 @@ export async function startStorescp(options: {
   aeTitle: string;
   directory: string;
   args?: readonly string[];
+  /** A fixed port (one a peer is configured with); default a free one. */
+  port?: number;
 }): Promise<RunningStorescp> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const tool = startTool(
     'storescp',
     [
