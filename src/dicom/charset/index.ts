@@ -24,7 +24,7 @@
  * Decoding never throws: bytes that do not decode give U+FFFD.
  */
 import { DicomError } from '../errors.js';
-import { decodeLatin1 } from './latin1.js';
+import { decodeAscii, decodeLatin1 } from './latin1.js';
 import { CHARSET_VRS, type VR } from '../vr.js';
 import { decodeIso2022, encodeIso2022, initialState, notEncodable } from './iso2022.js';
 import { encodeGb } from './tables.js';
@@ -105,7 +105,7 @@ function makeDecoder(terms: readonly string[]): CharsetDecoder {
     const initial = initialState(first);
     decodeText = (bytes, vr) => {
       // Fast path: ASCII without escapes reads the same in every initial state.
-      return isPlainAscii(bytes) ? latin1(bytes) : decodeIso2022(bytes, initial, vr);
+      return isPlainAscii(bytes) ? decodeAscii(bytes) : decodeIso2022(bytes, initial, vr);
     };
   }
   return {
@@ -113,7 +113,7 @@ function makeDecoder(terms: readonly string[]): CharsetDecoder {
     warnings,
     decode(bytes, vr) {
       if (bytes.length === 0) return '';
-      return CHARSET_VRS.has(vr) ? decodeText(bytes, vr) : latin1(bytes);
+      return CHARSET_VRS.has(vr) ? decodeText(bytes, vr) : decodeLatin1(bytes);
     },
   };
 }
@@ -124,11 +124,6 @@ function isPlainAscii(bytes: Uint8Array): boolean {
     if (b >= 0x80 || b === 0x1b) return false;
   }
   return true;
-}
-
-/** Bytes as ISO 8859-1 (byte n is U+00nn). TextDecoder's 'latin1' is windows-1252 in WHATWG. */
-function latin1(bytes: Uint8Array): string {
-  return decodeLatin1(bytes);
 }
 
 function makeEncoder(terms: readonly string[]): CharsetEncoder {

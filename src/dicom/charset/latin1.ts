@@ -1,17 +1,24 @@
 /** UTF-8 and ISO 8859-1 agree on ASCII; the native decoder is the fastest way to a flat string. */
 const ascii = new TextDecoder('utf-8');
 
-/**
- * Bytes of a default-repertoire value as text. Every byte maps to the code point of the same
- * number (ISO 8859-1), so nothing is lost when a writer used 8-bit bytes without declaring them.
- */
-export function decodeLatin1(bytes: Uint8Array): string {
+/** Bytes known to be 7-bit (ASCII) as text: short ones by hand, longer ones natively. */
+export function decodeAscii(bytes: Uint8Array): string {
   const length = bytes.length;
   if (length <= 4) {
     let text = '';
     for (let k = 0; k < length; k++) text += String.fromCharCode(bytes[k]!);
     return text;
   }
+  return ascii.decode(bytes);
+}
+
+/**
+ * Bytes of a default-repertoire value as text. Every byte maps to the code point of the same
+ * number (ISO 8859-1), so nothing is lost when a writer used 8-bit bytes without declaring them.
+ * (TextDecoder's 'latin1' is windows-1252 in WHATWG, hence by hand.)
+ */
+export function decodeLatin1(bytes: Uint8Array): string {
+  const length = bytes.length;
   let plain = true;
   for (let k = 0; k < length; k++) {
     if (bytes[k]! >= 0x80) {
@@ -19,7 +26,7 @@ export function decodeLatin1(bytes: Uint8Array): string {
       break;
     }
   }
-  if (plain) return ascii.decode(bytes);
+  if (plain) return decodeAscii(bytes);
   // fromCharCode.apply in slices (a spread would first copy the bytes into an array).
   const CHUNK = 0x2000;
   let text = '';
