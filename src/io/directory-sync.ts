@@ -2,8 +2,8 @@
  * fsync of the directories new names went into, shared: objects stored at the same time mostly
  * land in one directory (a series), and one fsync that starts after each of their links makes
  * all of them durable. A caller whose link is done joins the sync that has not started yet, or
- * queues one behind the sync already running (which may have started before its link). The same
- * coalescing as the SQLite WAL flush (store/database.ts, WalSync), per directory.
+ * queues one behind the sync already running (which may have started before its link): a
+ * CoalescedFlush per directory, as the SQLite WAL flush (store/database.ts, WalSync) has one.
  *
  * Descriptors of recently synced directories are kept open (at most MAX_OPEN), so a sync is one
  * fsync rather than open, fsync, close. A kept descriptor can outlive its directory: retention
@@ -13,17 +13,13 @@
  * 0), and then the directory is opened afresh and synced again.
  */
 import { close, constants, fstat, fsync, open } from 'node:fs';
+import { CoalescedFlush } from '../util/coalesced-flush.js';
 
 /** Directory descriptors kept open by default (least recently synced closed first). */
 const MAX_OPEN = 64;
 
-interface Pending {
-  running: Promise<void> | undefined;
-  queued: Promise<void> | undefined;
-}
-
 export class DirectorySync {
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new Map<string, CoalescedFlush>();
   /** Open descriptors by directory, least recently used first (Map order). */
   private readonly open = new Map<string, number>();
   private readonly maxOpen: number;
@@ -35,29 +31,17 @@ export class DirectorySync {
 
   /** Resolves once an fsync of `directory` that started after this call has completed. */
   sync(directory: string): Promise<void> {
-    let state = this.pending.get(directory);
-    if (state === undefined) {
-      state = { running: undefined, queued: undefined };
-      this.pending.set(directory, state);
+    let flush = this.pending.get(directory);
+    if (flush === undefined) {
+      // Forgotten once idle: the map holds only the directories being synced.
+      const created = new CoalescedFlush(
+        () => this.syncNow(directory),
+        () => this.pending.delete(directory),
+      );
+      this.pending.set(directory, created);
+      flush = created;
     }
-    if (state.queued !== undefined) return state.queued;
-    const entry = state;
-    const start = async (): Promise<void> => {
-      await entry.running?.catch(() => undefined);
-      entry.queued = undefined;
-      const run = this.syncNow(directory);
-      entry.running = run;
-      try {
-        await run;
-      } finally {
-        if (entry.running === run) entry.running = undefined;
-        if (entry.running === undefined && entry.queued === undefined) {
-          this.pending.delete(directory);
-        }
-      }
-    };
-    entry.queued = start();
-    return entry.queued;
+    return flush.request();
   }
 
   /** Forgets a directory's descriptor (it was removed, or found missing). */

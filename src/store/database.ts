@@ -31,6 +31,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import Sqlite from 'better-sqlite3';
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type pg from 'pg';
+import { CoalescedFlush } from '../util/coalesced-flush.js';
 import { StoreError } from './errors.js';
 import { migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
@@ -271,27 +272,13 @@ function cachingStatements(sqlite: Sqlite.Database): {
  */
 class WalSync {
   private handle: Promise<FileHandle | undefined> | undefined;
-  private running: Promise<void> | undefined;
-  private queued: Promise<void> | undefined;
+  private readonly flushes = new CoalescedFlush(() => this.flush());
 
   constructor(private readonly databasePath: string) {}
 
+  /** A flush that starts after our commit covers it; one already running may not. */
   sync(): Promise<void> {
-    // A flush that starts after our commit covers it; one already running may not.
-    if (this.queued !== undefined) return this.queued;
-    const start = async (): Promise<void> => {
-      await this.running?.catch(() => undefined);
-      this.queued = undefined;
-      const run = this.flush();
-      this.running = run;
-      try {
-        await run;
-      } finally {
-        if (this.running === run) this.running = undefined;
-      }
-    };
-    this.queued = start();
-    return this.queued;
+    return this.flushes.request();
   }
 
   private async flush(): Promise<void> {
@@ -306,7 +293,7 @@ class WalSync {
   }
 
   async close(): Promise<void> {
-    await this.running?.catch(() => undefined);
+    await this.flushes.settled();
     const handle = await this.handle;
     this.handle = undefined;
     await handle?.close().catch(() => undefined);
