@@ -22,13 +22,31 @@ import { completeness, listCompleteness, type RunEvent } from '../../src/retriev
 import { PacsGate } from '../../src/retrieve/run/gate.js';
 import { msUntilWindow } from '../../src/retrieve/run/window.js';
 import { LOCALHOST, removeDir, tempDir } from '../helpers/peers.js';
-import { writeStudies, type WrittenInstance } from './studies.js';
+import { writeStudies, type TestStudy, type WrittenInstance } from './studies.js';
 
 const tag = (keyword: string): number => tagForKeyword(keyword)!;
 const text = (ds: Dataset, keyword: string): string => {
   const element = ds.get(tag(keyword));
   return element?.kind === 'value' ? readStrings(ds, element).join('\\') : '';
 };
+
+/** A study of one CT series with two instances (CT_small.dcm rewritten). */
+function twoCtStudy(patientId: string, uid: string): TestStudy {
+  return {
+    patientId,
+    accession: 'X',
+    date: '20240101',
+    uid,
+    description: 'CT',
+    series: [
+      {
+        uid: `${uid}1`,
+        modality: 'CT',
+        files: ['pydicom/test_files/CT_small.dcm', 'pydicom/test_files/CT_small.dcm'],
+      },
+    ],
+  };
+}
 
 /** A study-level C-FIND match announcing `count` instances. */
 function studyMatch(patientId: string, studyInstanceUid: string, count: number): Dataset {
@@ -81,26 +99,10 @@ describe('retrieval against a scripted PACS', () => {
     const files = path.join(work, 'files');
     await mkdir(files);
     // Study 2.25.71: two instances (C-FIND says 2). Study 2.25.72: two instances, C-FIND says 3.
-    written = await writeStudies(
-      files,
-      [
-        ['RETRY', '2.25.71'],
-        ['SHORT', '2.25.72'],
-      ].map(([patientId, uid]) => ({
-        patientId: patientId!,
-        accession: 'X',
-        date: '20240101',
-        uid: uid!,
-        description: 'CT',
-        series: [
-          {
-            uid: `${uid!}1`,
-            modality: 'CT',
-            files: ['pydicom/test_files/CT_small.dcm', 'pydicom/test_files/CT_small.dcm'],
-          },
-        ],
-      })),
-    );
+    written = await writeStudies(files, [
+      twoCtStudy('RETRY', '2.25.71'),
+      twoCtStudy('SHORT', '2.25.72'),
+    ]);
     server = new DicomServer({
       aeTitle: 'SCRIPTED',
       host: LOCALHOST,
@@ -226,20 +228,7 @@ describe('studies requested in lists (C-GET of several StudyInstanceUIDs)', () =
     // Five studies of two instances each; C-FIND announces 3 for L4 (it will stay short).
     written = await writeStudies(
       files,
-      [1, 2, 3, 4, 5].map((n) => ({
-        patientId: `L${n}`,
-        accession: 'X',
-        date: '20240101',
-        uid: `2.25.8${n}`,
-        description: 'CT',
-        series: [
-          {
-            uid: `2.25.8${n}1`,
-            modality: 'CT',
-            files: ['pydicom/test_files/CT_small.dcm', 'pydicom/test_files/CT_small.dcm'],
-          },
-        ],
-      })),
+      [1, 2, 3, 4, 5].map((n) => twoCtStudy(`L${n}`, `2.25.8${n}`)),
     );
     server = new DicomServer({
       aeTitle: 'LISTS',
