@@ -53,6 +53,8 @@ interface Harness {
   readonly root: string;
   readonly port: number;
   readonly commits: StoredInstance[];
+  /** Waits for the temporary names removed in the background after each Success. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,7 +87,7 @@ async function startStore(
     // The temporary names removed after the answers, and the directory descriptors kept open.
     await store.settled();
   };
-  return { root, port, commits, close };
+  return { root, port, commits, settled: () => store.settled(), close };
 }
 
 async function send(port: number, files: readonly OutgoingFile[]): Promise<number[]> {
@@ -182,6 +184,7 @@ describe('instanceStore', () => {
           `${instance.name}: source AE in the file meta`,
         );
       }
+      await store.settled();
       assert.deepEqual(tempFiles(root), [], 'no temporary file left');
       const dcmdump = await runTool('dcmdump', ['-q', store.commits[0]!.path]);
       assert.equal(dcmdump.code, 0, `dcmdump reads a stored file: ${dcmdump.stderr}`);
@@ -246,6 +249,7 @@ describe('instanceStore', () => {
         readFileSync(first.path).equals(readFileSync(second.path)),
         'both copies hold the same object',
       );
+      await store.settled();
       assert.deepEqual(tempFiles(root), [], 'no temporary file left');
     } finally {
       await store.close();
