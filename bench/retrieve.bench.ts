@@ -22,7 +22,9 @@ import { writeStudies, type TestStudy } from '../test/retrieve/studies.js';
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.resolve(BENCH, '../bin/niffler.js');
 const ROWS = Number(process.env['RETRIEVE_BENCH_ROWS'] ?? 500);
-const RUNS = 3;
+const RUNS = Number(process.env['RETRIEVE_BENCH_RUNS'] ?? 3);
+/** Node flags for our side while iterating, e.g. `--cpu-prof --cpu-prof-dir=DIR`. */
+const NODE_ARGS = (process.env['RETRIEVE_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 const ENV = { ...process.env, TCP_NODELAY: '1', NIFFLER_CONFIG: '' };
 
 function run(
@@ -105,6 +107,7 @@ async function main(): Promise<void> {
     const retrieve = async (config: string, out: string): Promise<number> => {
       const t = performance.now();
       const result = await run(process.execPath, [
+        ...NODE_ARGS,
         BIN,
         'retrieve',
         csv,
