@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The compiled CLI lives in dist/ (built by `npm install` through the `prepare` script).
+// The compiled CLI lives in dist/bundle/ (built by `npm install` through the `prepare` script:
+// tsc, then scripts/bundle.ts, which says why a bundle).
 //
 // CommonJS on purpose (bin/package.json): an ES module entry makes Node start libuv's thread
 // pool (4 threads) while loading it, before any of its code runs. The receiver's fsyncs each
@@ -9,7 +10,7 @@
 // pool exists, it takes effect.
 'use strict';
 process.env.UV_THREADPOOL_SIZE ??= '16';
-import('../dist/cli/main.js').then(
+import('../dist/bundle/main.js').then(
   async ({ main }) => {
     process.exitCode = await main(process.argv.slice(2));
   },

@@ -35,8 +35,8 @@ if [[ ! -d node_modules ]]; then
   npm ci
 fi
 # Build when dist/ is missing or older than any source file (tests run the built CLI).
-if [[ ! -f dist/cli/main.js ]] ||
-  [[ -n $(find src tsconfig.json tsconfig.build.json -newer dist/cli/main.js -print -quit) ]]; then
+if [[ ! -f dist/bundle/main.js ]] ||
+  [[ -n $(find src scripts/bundle.ts tsconfig.json tsconfig.build.json package-lock.json -newer dist/bundle/main.js -print -quit) ]]; then
   log 'building dist/'
   npm run --silent build
 fi

@@ -27,13 +27,15 @@ interface Slot {
  * How to start a worker. Built, the worker is worker.js. Run from source (tests, benchmarks under
  * tsx) it is worker.ts, and a worker thread does not get the parent's tsx loader (not even with
  * `--import tsx` in its execArgv under the test runner): a two-line bootstrap registers tsx in
- * the worker first. tsx is a dev dependency, present whenever the sources run.
+ * the worker first. tsx is a dev dependency, present whenever the sources run. The path goes
+ * through ../export/ so that it holds from dist/export/ and from the CLI bundle in dist/bundle/
+ * (scripts/bundle.ts), which runs the worker from tsc's dist/export/.
  */
 function newWorker(workerData: WorkerSetup): Worker {
   if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./worker.js', import.meta.url), { workerData });
+    return new Worker(new URL('../export/worker.js', import.meta.url), { workerData });
   }
-  const source = new URL('./worker.ts', import.meta.url).href;
+  const source = new URL('../export/worker.ts', import.meta.url).href;
   // A rejection here is an uncaught error in the worker: the pool sees its 'error' event.
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
   return new Worker(bootstrap, { eval: true, workerData });

@@ -5,7 +5,8 @@ import { FeaturesetError, parseFeatureset, type Featureset } from './featureset.
 
 /**
  * The featureset files Niffler ships (the original's defaults): `featuresets/` at the package
- * root, the same two levels up from src/metadata/ and from dist/metadata/.
+ * root, the same two levels up from src/metadata/, dist/metadata/ and the CLI bundle in
+ * dist/bundle/.
  */
 export const BUILTIN_FEATURESETS_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
