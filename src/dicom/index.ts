@@ -38,7 +38,7 @@ export {
 } from './dictionary/index.js';
 export { charsetDecoder, charsetEncoder } from './charset/index.js';
 export * from './values/index.js';
-export { toDicomJson } from './json.js';
+export { dicomJsonText, toDicomJson } from './json.js';
 export { formatDump } from './dump.js';
 export { encodeDataset, byteLength, swapBytes, type EncodeOptions } from './write/encode.js';
 export {

@@ -9,10 +9,11 @@
  * data set has no such offsets in the file, so those values are left out there.
  */
 import type { Dataset } from '../dicom/dataset.js';
-import { toDicomJson, type DicomJsonDataset } from '../dicom/json.js';
+import { dicomJsonText, toDicomJson, type DicomJsonDataset } from '../dicom/json.js';
 import { makeTag, type Tag } from '../dicom/tag.js';
 import { parseNumberStrings, readStrings } from '../dicom/values/index.js';
 import type { InstanceRecord } from '../store/queries/index-instance.js';
+import { JsonText } from '../store/queries/json.js';
 import type { StoredInstance } from './instance-store.js';
 
 const T = {
@@ -163,6 +164,6 @@ export function instanceRecord(stored: StoredInstance, deflated: boolean): Insta
     receivedAt: stored.receivedAt,
     path: stored.relativePath,
     sizeBytes: stored.size,
-    header: headerJson(stored, deflated),
+    header: new JsonText(dicomJsonText(headerJson(stored, deflated))),
   };
 }

@@ -13,6 +13,7 @@ import {
 } from '../../src/dicom/dataset.js';
 import {
   base64,
+  dicomJsonText,
   toDicomJson,
   type DicomJsonAttribute,
   type DicomJsonDataset,
@@ -22,6 +23,7 @@ import {
 import { parseBuffer } from '../../src/dicom/parse/index.js';
 import { makeTag, SPECIFIC_CHARACTER_SET } from '../../src/dicom/tag.js';
 import type { VR } from '../../src/dicom/vr.js';
+import { corpusPath, readManifest } from '../helpers/corpus.js';
 import { skipWhenMissing } from '../helpers/skip.js';
 
 function latin1(text: string): Uint8Array {
@@ -456,3 +458,50 @@ describe(
     }
   },
 );
+
+// ---------------------------------------------------------------------------------------------
+// dicomJsonText: JSON.stringify's output, from a serializer that knows the model's shape.
+// ---------------------------------------------------------------------------------------------
+
+describe('dicomJsonText', () => {
+  test('writes what JSON.stringify writes, for every well-formed corpus file', () => {
+    let files = 0;
+    let attributes = 0;
+    for (const row of readManifest().filter((r) => !r.malformed)) {
+      let dataset: Dataset;
+      try {
+        dataset = parseBuffer(readFileSync(corpusPath(row)), { untilTag: 0x7fe00010 }).dataset;
+      } catch {
+        continue; // deflated or otherwise unparseable here: the codec tests cover those
+      }
+      const json = toDicomJson(dataset, { bulkDataUri: (element) => `?tag=${element.tag}` });
+      assert.equal(dicomJsonText(json), JSON.stringify(json), row.path);
+      files += 1;
+      attributes += Object.keys(json).length;
+    }
+    assert.ok(files >= 200, `only ${files} files compared`);
+    assert.ok(attributes > 10_000, `only ${attributes} attributes compared`);
+  });
+
+  test('escapes strings, keeps names, nests sequences, writes NaN as null, orders keys as JSON.stringify', () => {
+    const json: DicomJsonDataset = {
+      '00080005': { vr: 'CS', Value: ['ISO_IR 100'] },
+      '00080016': { vr: 'UI', Value: ['1.2\u0000'] },
+      '00081030': { vr: 'LO', Value: ['quote " backslash \\ tab \t newline \n é 日本', null] },
+      '00100010': { vr: 'PN', Value: [{ Alphabetic: 'Doe^John', Ideographic: '山田' }, null] },
+      '00181050': { vr: 'DS', Value: [0.5, -0, 1e21, Number.NaN] },
+      '00280030': { vr: 'US' },
+      '00081115': {
+        vr: 'SQ',
+        Value: [{ '00081150': { vr: 'UI', Value: ['1.2.3'] } }, {}],
+      },
+      // An integer-like key: JSON.stringify (and for...in) put it first.
+      '10011000': { vr: 'UN', InlineBinary: 'AAEC' },
+      '7FE00010': { vr: 'OW', BulkDataURI: '?offset=1&length="2"' },
+    };
+    const text = dicomJsonText(json);
+    assert.equal(text, JSON.stringify(json));
+    assert.ok(text.startsWith('{"10011000"'), text.slice(0, 20));
+    assert.ok(text.includes('"Value":[0.5,0,1e+21,null]'), 'numbers');
+  });
+});

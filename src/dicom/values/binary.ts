@@ -131,11 +131,23 @@ export function littleEndianBytes(dataset: Dataset, element: ValueElement): Uint
  */
 export function shortestFloat32(value: number): number {
   if (!Number.isFinite(value)) return value;
-  for (let digits = 1; digits < 9; digits++) {
+  // A binary search over 1..8 digits: if d digits read back as the value, so do d + 1 (the
+  // nearest (d + 1)-digit decimal is at least as near as the d-digit one). Most header values
+  // need few digits or many, so this halves the toPrecision calls of a linear search.
+  let low = 1;
+  let high = 9; // 9 stands for "none up to 8": the value as it is
+  let best = value;
+  while (low < high) {
+    const digits = (low + high) >> 1;
     const candidate = Number(value.toPrecision(digits));
-    if (Math.fround(candidate) === value) return candidate;
+    if (Math.fround(candidate) === value) {
+      best = candidate;
+      high = digits;
+    } else {
+      low = digits + 1;
+    }
   }
-  return value;
+  return best;
 }
 
 /**

@@ -13,8 +13,20 @@ export function stripNulOrNull(text: string | null | undefined): string | null {
   return text == null ? null : stripNul(text);
 }
 
+/**
+ * A value already written as JSON text (by a serializer faster than JSON.stringify for its
+ * shape, such as dicomJsonText), which toJson takes as it is.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 /** JSON text for a JSON column; strings lose U+0000 (see above). */
 export function toJson(value: unknown): string {
+  if (value instanceof JsonText) {
+    // The text of a string with a NUL holds the escape `\u0000`; only then is it parsed again.
+    return value.text.includes('\\u0000') ? toJson(JSON.parse(value.text)) : value.text;
+  }
   // Without a replacer first: JSON.stringify is several times faster without one, and a NUL
   // always comes out as the escape `\u0000`. Only when that text appears (a NUL, or a literal
   // backslash followed by u0000) is the value written again with every string stripped.
