@@ -10,7 +10,6 @@ import { hostname } from 'node:os';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { parseTimeWindow } from '../config/values.js';
 import type { ProposedContext, ProposedRole } from '../net/negotiation/index.js';
-import type { StoreHandler } from '../net/services/handlers.js';
 import {
   defaultStorageAcceptance,
   queryContext,
@@ -272,7 +271,7 @@ export async function executeRun(
   const log = options.log ?? (() => undefined);
   await mkdir(spec.out, { recursive: true });
   const arrivals = new Arrivals(options.onArrival);
-  const landing: StoreHandler = instanceStore({
+  const landing = instanceStore({
     root: spec.out,
     pathTemplate: spec.pathTemplate,
     fsync: spec.fsync,
@@ -375,6 +374,8 @@ export async function executeRun(
   } finally {
     await pool.close();
     await server?.close(5_000);
+    // The temporary names removed after the last answers, and the directory descriptors.
+    await landing.settled();
   }
   return { ending, ...(await writeReports(db, run.id, spec)) };
 }
