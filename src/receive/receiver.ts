@@ -87,8 +87,7 @@ export class Receiver {
   private counts = { stored: 0, failed: 0, bytes: 0 };
   private port = 0;
   private readonly tempDirectory: string;
-  /** Resolves when the store's cleanup after its answers (temporary names) is done. */
-  private readonly settled: () => Promise<void>;
+  private readonly settleStore: () => Promise<void>;
 
   private constructor(
     private readonly options: ReceiverOptions,
@@ -104,7 +103,7 @@ export class Receiver {
     },
   ) {
     this.tempDirectory = parts.tempDirectory;
-    this.settled = parts.settled;
+    this.settleStore = parts.settled;
     this.server = parts.server;
     this.runner = parts.runner;
     this.retention = parts.retention;
@@ -367,6 +366,14 @@ export class Receiver {
   }
 
   /** Clean shutdown (see the module comment). The database stays open for the caller to close. */
+  /**
+   * Resolves when the cleanup that follows the answers already sent is done: a stored object's
+   * temporary name is removed just after its Success goes out.
+   */
+  settled(): Promise<void> {
+    return this.settleStore();
+  }
+
   async stop(graceMs = 10_000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;

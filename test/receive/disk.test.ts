@@ -74,6 +74,8 @@ for (const dialect of DIALECTS) {
         'every stored one indexed',
       );
       assert.equal(countFiles(root), stored, 'one file per stored instance, none partial');
+      // Temporary names go just after each Success: wait for the last ones.
+      await r.receiver.settled();
       assert.deepEqual(
         readdirSync(path.join(root, TEMP_ROOT, readdirSync(path.join(root, TEMP_ROOT))[0]!)),
         [],
