@@ -11,6 +11,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Dataset, EXPLICIT_LITTLE } from '../../src/dicom/dataset.js';
+import { TEMP_PREFIX } from '../../src/io/durable-file.js';
 import { tagForKeyword } from '../../src/dicom/dictionary/index.js';
 import { encodeDataset } from '../../src/dicom/write/encode.js';
 import { setStrings } from '../../src/dicom/write/edit.js';
@@ -159,7 +160,8 @@ describe('misbehaving peers against our SCP', () => {
 
   /** Files stored (temporary files aside). */
   function storedFiles(): string[] {
-    return readdirSync(scp.directory).filter((name) => !tempFilesIn(scp.directory).includes(name));
+    // One listing: a temporary file removed between two listings would count as stored.
+    return readdirSync(scp.directory).filter((name) => !name.startsWith(TEMP_PREFIX));
   }
 
   describe('oversized PDU', () => {
@@ -241,11 +243,16 @@ describe('misbehaving peers against our SCP', () => {
           'A-ABORT',
           `${name}: ${JSON.stringify(sent.map((p) => p.type))}`,
         );
-        // At once, not when a timer expires.
+        // At once, not when a timer expires: the reason names the fault, not ARTIM or the idle
+        // timeout (a time bound would fail whenever a loaded machine stalls this process).
         const abortedAfter = peer.receivedAt.at(-1)! - began;
-        assert.ok(abortedAfter < ARTIM_MS / 2, `A-ABORT after ${Math.round(abortedAfter)} ms`);
         const ending = await nextEnding(start);
         assert.equal(ending.kind, 'aborted', JSON.stringify(ending));
+        assert.doesNotMatch(
+          ending.kind === 'aborted' ? ending.reason : '',
+          /ARTIM|no data from the peer/,
+          `aborted by a timer after ${Math.round(abortedAfter)} ms`,
+        );
         assert.equal(storedFiles().length, files, 'a file was stored');
       });
     }
@@ -258,7 +265,8 @@ describe('misbehaving peers against our SCP', () => {
       const began = performance.now();
       await drain(peer);
       const elapsed = peer.closedAt! - began;
-      assert.ok(elapsed >= ARTIM_MS * 0.9 && elapsed < IDLE_MS, `closed after ${elapsed} ms`);
+      // No upper bound: the reason below says which timer closed it.
+      assert.ok(elapsed >= ARTIM_MS * 0.9, `closed after ${elapsed} ms`);
       const ending = await nextEnding(start);
       assert.match(ending.kind === 'aborted' ? ending.reason : '', /ARTIM/);
     });
