@@ -20,6 +20,7 @@
  */
 import { sql } from 'kysely';
 import { dialectOf, type Executor } from '../database.js';
+import { runRaw } from './raw.js';
 import { StoreError } from '../errors.js';
 import { fromJson, toJson } from './json.js';
 
@@ -105,29 +106,29 @@ export interface FeaturesetRow {
   readonly createdAt: number;
 }
 
-/** Adds (or replaces) the row of one instance in a registered featureset. */
+const UPSERT_FEATURESET_ROW =
+  'insert into featureset_rows (featureset, series_instance_uid, sop_instance_uid, values_json,' +
+  ' created_at) values (?, ?, ?, ?, ?)' +
+  ' on conflict (featureset, series_instance_uid, sop_instance_uid) do update set' +
+  ' values_json = excluded.values_json, created_at = excluded.created_at';
+
+/**
+ * Adds (or replaces) the row of one instance in a registered featureset. SQL text (raw.ts): it
+ * runs once per featureset for each series or instance received.
+ */
 export async function insertFeaturesetRow(
   ex: Executor,
   row: Omit<FeaturesetRow, 'createdAt'>,
   now: number,
 ): Promise<void> {
   checkName(row.featureset);
-  await ex
-    .insertInto('featureset_rows')
-    .values({
-      featureset: row.featureset,
-      series_instance_uid: row.seriesInstanceUid,
-      sop_instance_uid: row.sopInstanceUid,
-      values_json: toJson(row.values),
-      created_at: now,
-    })
-    .onConflict((oc) =>
-      oc.columns(['featureset', 'series_instance_uid', 'sop_instance_uid']).doUpdateSet((eb) => ({
-        values_json: eb.ref('excluded.values_json'),
-        created_at: eb.ref('excluded.created_at'),
-      })),
-    )
-    .execute();
+  await runRaw(ex, dialectOf(ex) === 'postgres', UPSERT_FEATURESET_ROW, [
+    row.featureset,
+    row.seriesInstanceUid,
+    row.sopInstanceUid,
+    toJson(row.values),
+    now,
+  ]);
 }
 
 /** The rows of a featureset (optionally of one series), in insertion order. */

@@ -13,11 +13,12 @@
  * - Rows are always locked in the order patient, study, series, completion: no deadlock.
  * Each step is an indexed point lookup or insert: no statement's cost grows with the table.
  */
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
 import { dialectOf, type Executor } from '../database.js';
 import { StoreError } from '../errors.js';
 import { enqueue } from './jobs.js';
 import { stripNul, stripNulOrNull, toJson } from './json.js';
+import { runRaw } from './raw.js';
 
 export const DUPLICATE_POLICIES = ['keep-first', 'replace', 'keep-both'] as const;
 /**
@@ -170,37 +171,13 @@ const SELECT_COMPLETION =
   'select version, state, instance_count, expected_count, last_received_at' +
   ' from series_completion where series_instance_uid = ?';
 
-const postgresText = new Map<string, string>();
-
-/** The statement for the dialect: PostgreSQL numbers its placeholders ($1, $2...). */
-function sqlFor(isPostgres: boolean, text: string): string {
-  if (!isPostgres) return text;
-  let numbered = postgresText.get(text);
-  if (numbered === undefined) {
-    let n = 0;
-    numbered = text.replace(/\?/g, () => `$${++n}`);
-    postgresText.set(text, numbered);
-  }
-  return numbered;
-}
-
-async function run<R>(
-  tx: Executor,
-  isPostgres: boolean,
-  text: string,
-  parameters: unknown[],
-): Promise<R[]> {
-  const result = await tx.executeQuery<R>(CompiledQuery.raw(sqlFor(isPostgres, text), parameters));
-  return result.rows;
-}
-
 async function returningId(
   tx: Executor,
   isPostgres: boolean,
   text: string,
   parameters: unknown[],
 ): Promise<{ id: number }> {
-  const [row] = await run<{ id: number }>(tx, isPostgres, text, parameters);
+  const [row] = await runRaw<{ id: number }>(tx, isPostgres, text, parameters);
   if (row === undefined) throw new Error(`no row returned by: ${text.slice(0, 40)}...`);
   return row;
 }
@@ -251,7 +228,7 @@ export async function indexInstance(
     await sql`select pg_advisory_xact_lock(${SOP_LOCK_NAMESPACE}, hashtext(${sopUid}))`.execute(tx);
   }
 
-  const existing = await run<{
+  const existing = await runRaw<{
     id: number;
     copy_number: number;
     path: string;
@@ -435,7 +412,7 @@ async function recordArrival(
   arrival: { seriesUid: string; receivedAt: number; countDelta: number; expected: number | null },
 ): Promise<{ version: number; amended: boolean; firstOfSeries: boolean }> {
   const { seriesUid, receivedAt, countDelta, expected } = arrival;
-  const [current] = await run<{
+  const [current] = await runRaw<{
     version: number;
     state: string;
     instance_count: number;
@@ -445,7 +422,7 @@ async function recordArrival(
     seriesUid,
   ]);
   if (!current) {
-    await run(
+    await runRaw(
       tx,
       isPostgres,
       'insert into series_completion (series_instance_uid, version, state, instance_count,' +
@@ -472,7 +449,7 @@ async function recordArrival(
   }
   const amended = current.state === 'complete';
   const version = amended ? current.version + 1 : current.version;
-  await run(
+  await runRaw(
     tx,
     isPostgres,
     "update series_completion set version = ?, state = 'open', instance_count = ?," +
