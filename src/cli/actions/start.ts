@@ -12,10 +12,24 @@ export async function start(file: string | undefined): Promise<void> {
     if (error instanceof ConfigError) throw new CliError(error.message);
     throw error;
   }
+  // Signals are ours from before the DICOM port opens: one that arrives while the rest starts
+  // (the HTTP server, after the receiver already accepts associations) is kept and acted on once
+  // the service is up, instead of killing the process without a clean shutdown. One listener
+  // stays for the whole run: removing the last one and adding another would drop a signal that
+  // Node has received but not yet dispatched.
+  let early: NodeJS.Signals | undefined;
+  let onSignal = (signal: NodeJS.Signals): void => {
+    early ??= signal;
+  };
+  const listener = (signal: NodeJS.Signals): void => onSignal(signal);
+  process.on('SIGINT', listener);
+  process.on('SIGTERM', listener);
   let service;
   try {
     service = await startService(loaded.config, { warnings: loaded.warnings });
   } catch (error) {
+    process.off('SIGINT', listener);
+    process.off('SIGTERM', listener);
     if (error instanceof FeaturesetError || error instanceof StoreError) {
       throw new CliError(error.message);
     }
@@ -24,23 +38,23 @@ export async function start(file: string | undefined): Promise<void> {
     }
     throw error;
   }
+  const running = service;
   // First SIGTERM/SIGINT: clean shutdown. A second one: stop at once.
   await new Promise<void>((done) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
+    onSignal = (signal: NodeJS.Signals): void => {
       if (stopping) {
-        service.logger.warn({ event: 'forced-exit', signal }, 'second signal: exiting now');
+        running.logger.warn({ event: 'forced-exit', signal }, 'second signal: exiting now');
         process.exit(130);
       }
       stopping = true;
-      service.logger.info({ event: 'signal', signal }, 'shutting down');
-      service.stop().then(done, (error: unknown) => {
-        service.logger.error({ event: 'shutdown-error', error: String(error) }, 'shutdown failed');
+      running.logger.info({ event: 'signal', signal }, 'shutting down');
+      running.stop().then(done, (error: unknown) => {
+        running.logger.error({ event: 'shutdown-error', error: String(error) }, 'shutdown failed');
         process.exitCode = 1;
         done();
       });
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    if (early !== undefined) onSignal(early);
   });
 }
