@@ -163,7 +163,7 @@ export const sleep = (ms: number): Promise<void> =>
 /** Polls until `port` accepts a connection, or throws (with the process output when given). */
 export async function waitForPort(
   port: number,
-  options: { timeoutMs?: number; process?: PeerProcess } = {},
+  options: { timeoutMs?: number; process?: Pick<PeerProcess, 'child' | 'output'> } = {},
 ): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   for (;;) {

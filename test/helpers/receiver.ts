@@ -117,7 +117,7 @@ export async function spawnNiffler(
   const tool = startTool(process.execPath, [NIFFLER_BIN, 'start', '--config', configFile], {
     timeoutMs: 30 * 60_000,
   });
-  await waitForPort(ports.port, 20_000);
+  await waitForPort(ports.port, 20_000, tool);
   return { tool, ...ports };
 }
 

@@ -150,9 +150,13 @@ export function describeResult(result: ToolResult): string {
   return `${how}\n${result.stdout}${result.stderr}`;
 }
 
-/** Waits until something accepts connections on `port` (peers.ts's poll, a positional timeout). */
-export function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  return pollPort(port, { timeoutMs });
+/**
+ * Waits until something accepts connections on `port` (peers.ts's poll, a positional timeout).
+ * Given the tool that should listen, fails at once with its output if it exits first (a port
+ * taken meanwhile, a bad configuration) instead of at the timeout with nothing to go on.
+ */
+export function waitForPort(port: number, timeoutMs = 10_000, tool?: RunningTool): Promise<void> {
+  return pollPort(port, { timeoutMs, ...(tool !== undefined && { process: tool }) });
 }
 
 export const makeTempDir = tempDir;
@@ -499,7 +503,7 @@ export async function startStorescp(options: {
     ],
     { timeoutMs: 30 * 60_000 },
   );
-  await waitForPort(port);
+  await waitForPort(port, 10_000, tool);
   return { port, aeTitle: options.aeTitle, directory: options.directory, tool };
 }
 
@@ -923,7 +927,7 @@ export async function startOrthanc(options: {
     }
     await sleep(100);
   }
-  await waitForPort(dicomPort);
+  await waitForPort(dicomPort, 10_000, tool);
   const rest = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${url}${route}`, {
       method,

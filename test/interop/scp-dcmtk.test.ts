@@ -272,7 +272,7 @@ describe('our SCP against DCMTK 3.6.7', () => {
       out,
     ]);
     try {
-      await waitForPort(port);
+      await waitForPort(port, 10_000, cli);
       const instances = pickInstances(
         [EXPLICIT_VR_LITTLE_ENDIAN],
         4,

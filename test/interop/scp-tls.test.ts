@@ -152,7 +152,7 @@ describe('TLS against DCMTK 3.6.7 (+tls, +tla)', () => {
       certs.caCert,
     ]);
     try {
-      await waitForPort(port);
+      await waitForPort(port, 10_000, cli);
       const refused = await echo(port, ['+tla', '+cf', certs.caCert]);
       assert.notEqual(refused.code, 0, describeResult(refused));
       const [instance] = pickInstances([EXPLICIT_VR_LITTLE_ENDIAN], 1);
