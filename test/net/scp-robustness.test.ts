@@ -47,12 +47,20 @@ const VERIFICATION = '1.2.840.10008.1.1';
 const CT = '1.2.840.10008.5.1.4.1.1.2';
 const IMPLICIT = '1.2.840.10008.1.2';
 const EXPLICIT = '1.2.840.10008.1.2.1';
-/** Small limits so that every timeout fires within a test; ARTIM first, to tell them apart. */
-const ARTIM_MS = 200;
-const IDLE_MS = 400;
+/**
+ * Limits small enough that every timeout fires within a test, ARTIM first to tell them apart;
+ * large enough that a well-behaved peer in this process, stalled by a loaded machine between its
+ * TCP connect and its A-ASSOCIATE-RQ, is not taken for a silent one.
+ */
+const ARTIM_MS = 500;
+const IDLE_MS = 1_000;
 const MAX_PDU = 16_384;
 /** How long the server may take to close after a timeout or an abort (ARTIM plus a margin). */
 const CLOSE_WITHIN_MS = IDLE_MS + ARTIM_MS + 1_500;
+/** The fuzz run's SCP: short timers, since many of its 400 peers go silent on purpose. */
+const FUZZ_ARTIM_MS = 200;
+const FUZZ_IDLE_MS = 400;
+const FUZZ_CLOSE_WITHIN_MS = FUZZ_IDLE_MS + FUZZ_ARTIM_MS + 1_500;
 
 const QUERY_RETRIEVE_LEVEL = tagForKeyword('QueryRetrieveLevel')!;
 const STUDY_INSTANCE_UID = tagForKeyword('StudyInstanceUID')!;
@@ -666,8 +674,8 @@ describe('live fuzz: random and mutated bytes into an SCP process', () => {
     scp = await startScpProcess({
       aeTitle: CALLED,
       directory: work,
-      idleTimeoutMs: IDLE_MS,
-      artimTimeoutMs: ARTIM_MS,
+      idleTimeoutMs: FUZZ_IDLE_MS,
+      artimTimeoutMs: FUZZ_ARTIM_MS,
       maxPduLength: MAX_PDU,
       maxAssociations: 64,
       fsync: false,
@@ -723,7 +731,7 @@ describe('live fuzz: random and mutated bytes into an SCP process', () => {
           peer.destroy();
         }
         try {
-          await peer.waitClosed(CLOSE_WITHIN_MS + 1_000);
+          await peer.waitClosed(FUZZ_CLOSE_WITHIN_MS + 1_000);
         } catch (error) {
           peer.destroy();
           throw new Error(`${c.name}: ${(error as Error).message}`, { cause: error });
