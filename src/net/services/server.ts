@@ -71,6 +71,8 @@ export type ServerEvent =
   | { readonly kind: 'message'; readonly id: number; readonly text: string };
 
 const DEFAULT_MAX_PDU = 256 * 1024;
+/** At shutdown, how long an aborted peer has to close its side before we close the socket. */
+const SHUTDOWN_ABORT_CLOSE_MS = 1_000;
 let associationIds = 0;
 
 /**
@@ -124,6 +126,13 @@ export class DicomServer {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     for (const connection of this.connections) connection.abort('server shutting down');
+    // After its A-ABORT a peer should hang up; one that does not would hold the shutdown for the
+    // whole ARTIM (30 s by default): its socket is closed from our side after a short wait.
+    const hangUp = Date.now() + SHUTDOWN_ABORT_CLOSE_MS;
+    while (this.connections.size > 0 && Date.now() < hangUp) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    for (const connection of this.connections) connection.socket.destroy();
     while (this.connections.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
     await Promise.all([...this.cleanups]);
     await closed;
