@@ -17,6 +17,7 @@ import { Status } from '../../src/net/dimse/status.js';
 import { DimseStatusError } from '../../src/net/services/handlers.js';
 import { readInstanceFile } from '../../src/net/services/instance-file.js';
 import { DicomServer } from '../../src/net/services/server.js';
+import { plainLine, ProgressModel } from '../../src/retrieve/output/progress.js';
 import { resumeRetrieval, retrieveCohort } from '../../src/retrieve/retrieval.js';
 import { completeness, listCompleteness, type RunEvent } from '../../src/retrieve/run/executor.js';
 import { PacsGate } from '../../src/retrieve/run/gate.js';
@@ -184,6 +185,20 @@ describe('retrieval against a scripted PACS', () => {
       [10_000, 10_000, 20_000],
     );
     assert.deepEqual(outcome.counts, { done: 1, partial: 1 });
+    // Each retry is announced with the attempt that failed and why, and the plain progress
+    // output says it in one line.
+    const retries = events.flatMap((e) => (e.kind === 'wait' && e.retry ? [e.retry] : []));
+    assert.equal(retries.length, 3, JSON.stringify(retries));
+    assert.deepEqual(retries.map((r) => `${r.failed}/${r.of}`).sort(), ['1/3', '1/3', '2/3']);
+    assert.ok(
+      retries.every((r) => /^C-GET: /.test(r.cause)),
+      JSON.stringify(retries.map((r) => r.cause)),
+    );
+    const wait = events.find((e) => e.kind === 'wait' && e.retry !== undefined)!;
+    assert.match(
+      plainLine(wait, new ProgressModel(0).snapshot(0)) ?? '',
+      /^attempt 1 of 3 failed \(C-GET: .+\); retrying in 10s$/,
+    );
   });
 
   it('a fatal refusal stops the run with its rows pending; resuming finishes them', async () => {

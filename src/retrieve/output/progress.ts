@@ -143,6 +143,13 @@ export function plainLine(event: RunEvent, snapshot: ProgressSnapshot): string |
     case 'row-done':
       return `row ${event.row}/${snapshot.rowsTotal} (line ${event.line}): ${describeOutcome(event.outcome)}`;
     case 'wait':
+      if (event.retry !== undefined) {
+        // Every retry is told, with its cause: a wrong address or a PACS that refuses us should
+        // not look like a run that is merely slow.
+        const { failed, of, cause } = event.retry;
+        const wait = event.ms < 1000 ? `${event.ms} ms` : formatDuration(event.ms / 1000);
+        return `attempt ${failed} of ${of} failed (${cause}); retrying in ${wait}`;
+      }
       return event.ms >= 1000
         ? `waiting ${formatDuration(event.ms / 1000)} (${event.reason === 'window' ? 'outside the time window' : event.reason === 'rate' ? 'rate limit' : 'retry backoff'})`
         : undefined;

@@ -74,7 +74,13 @@ export type RunEvent =
       readonly remaining: number | undefined;
     }
   | { readonly kind: 'unit-done'; readonly unit: UnitRecord; readonly reused: boolean }
-  | { readonly kind: 'wait'; readonly reason: 'window' | 'rate' | 'retry'; readonly ms: number }
+  | {
+      readonly kind: 'wait';
+      readonly reason: 'window' | 'rate' | 'retry';
+      readonly ms: number;
+      /** A retry: the attempt that failed, out of how many, and why (no patient data). */
+      readonly retry?: { readonly failed: number; readonly of: number; readonly cause: string };
+    }
   | { readonly kind: 'stopping'; readonly why: 'pause' | 'cancel' }
   | { readonly kind: 'notice'; readonly message: string };
 
@@ -413,7 +419,12 @@ export class RunExecutor {
         }
         if (kind === 'permanent' || attempt >= retry.maxAttempts) throw error;
         const wait = backoffDelay(retry, attempt);
-        this.emit({ kind: 'wait', reason: 'retry', ms: wait });
+        this.emit({
+          kind: 'wait',
+          reason: 'retry',
+          ms: wait,
+          retry: { failed: attempt, of: retry.maxAttempts, cause: `${what}: ${messageOf(error)}` },
+        });
         await clock.sleep(wait, this.waits.signal);
         if (this.stopping !== undefined) throw new Stop();
       }
@@ -632,7 +643,16 @@ export class RunExecutor {
         }
         if (attempt < retry.maxAttempts) {
           const wait = backoffDelay(retry, attempt);
-          this.emit({ kind: 'wait', reason: 'retry', ms: wait });
+          this.emit({
+            kind: 'wait',
+            reason: 'retry',
+            ms: wait,
+            retry: {
+              failed: attempt,
+              of: retry.maxAttempts,
+              cause: `${operationName(delivery)}: ${error ?? 'incomplete'}`,
+            },
+          });
           await clock.sleep(wait, this.waits.signal);
           if (this.stopping !== undefined) throw new Stop();
         }
