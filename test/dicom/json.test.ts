@@ -505,3 +505,17 @@ describe('dicomJsonText', () => {
     assert.ok(text.includes('"Value":[0.5,0,1e+21,null]'), 'numbers');
   });
 });
+
+test('a big-endian dataset read from a Buffer is not changed by writing its InlineBinary', () => {
+  const bytes = readFileSync(new URL('pydicom/test_files/MR_small_bigendian.dcm', CORPUS));
+  const before = Buffer.from(bytes);
+  const { dataset } = parseBuffer(bytes);
+  const first = toDicomJson(dataset, { bulkDataThreshold: 1e9 });
+  const second = toDicomJson(dataset, { bulkDataThreshold: 1e9 });
+  assert.ok(
+    Object.values(first).some((a) => a.InlineBinary !== undefined && a.vr === 'OW'),
+    'the file has OW values written inline',
+  );
+  assert.deepEqual(second, first, 'the same JSON twice');
+  assert.ok(bytes.equals(before), 'the bytes read are unchanged');
+});

@@ -120,7 +120,9 @@ export function littleEndianBytes(dataset: Dataset, element: ValueElement): Uint
   const bytes = valueBytes(element);
   const width = element.vr === 'AT' ? 2 : (BINARY_VR_WIDTH[element.vr] ?? 1);
   if (width === 1 || valueIsLittleEndian(dataset, element)) return bytes;
-  const copy = bytes.slice();
+  // A copy, never a view: on a Node Buffer, slice() is a view, and swapping it would change the
+  // dataset's own bytes (a second reader would see them swapped).
+  const copy = new Uint8Array(bytes);
   swapBytes(copy, width);
   return copy;
 }
