@@ -14,12 +14,18 @@ import { tagForKeyword } from '../../src/dicom/dictionary/index.js';
 import { readStrings } from '../../src/dicom/values/strings.js';
 import { setStrings } from '../../src/dicom/write/edit.js';
 import { Status } from '../../src/net/dimse/status.js';
+import { dimseFailure } from '../../src/net/services/client-errors.js';
 import { DimseStatusError } from '../../src/net/services/handlers.js';
 import { readInstanceFile } from '../../src/net/services/instance-file.js';
 import { DicomServer } from '../../src/net/services/server.js';
 import { plainLine, ProgressModel } from '../../src/retrieve/output/progress.js';
 import { resumeRetrieval, retrieveCohort } from '../../src/retrieve/retrieval.js';
-import { completeness, listCompleteness, type RunEvent } from '../../src/retrieve/run/executor.js';
+import {
+  completeness,
+  listCompleteness,
+  retryCause,
+  type RunEvent,
+} from '../../src/retrieve/run/executor.js';
 import { PacsGate } from '../../src/retrieve/run/gate.js';
 import { msUntilWindow } from '../../src/retrieve/run/window.js';
 import { LOCALHOST, removeDir, tempDir } from '../helpers/peers.js';
@@ -344,6 +350,20 @@ describe('pure parts', () => {
     for (let i = 0; i < 5; i++)
       await gate.run(async () => times.push(clock.now() - Date.UTC(2024, 0, 1, 12)));
     assert.deepEqual(times, [0, 0, 60_000, 60_000, 120_000]);
+  });
+
+  it('a retry cause names the peer and the status, never the PACS error comment', () => {
+    const failure = dimseFailure(
+      'PACS@10.0.0.5:104',
+      'C-MOVE',
+      0xa701,
+      'no images for DOE^JOHN\r\n(ID 000123)',
+    );
+    const cause = retryCause(failure);
+    assert.match(cause, /PACS@10\.0\.0\.5:104/);
+    assert.match(cause, /A701/i);
+    assert.doesNotMatch(cause, /DOE|000123/);
+    assert.equal(retryCause(new Error('read ECONNRESET\nat line 2')), 'read ECONNRESET at line 2');
   });
 
   it('completeness: failures, the announced count, and what actually arrived', () => {

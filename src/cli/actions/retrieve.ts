@@ -278,10 +278,13 @@ function reporter(how: RetrieveCliOptions['progress']): {
       model.event(event, Date.now());
       const snapshot = model.snapshot(Date.now());
       if (mode === 'json') process.stdout.write(`${jsonLine(event, snapshot)}\n`);
-      if (
-        mode === 'lines' ||
-        (mode === 'bar' && (event.kind === 'stopping' || event.kind === 'start'))
-      ) {
+      // Above the bar: the start, a stop, and every retry with its cause (a wrong address must
+      // not look like a run that merely waits).
+      const aboveBar =
+        event.kind === 'stopping' ||
+        event.kind === 'start' ||
+        (event.kind === 'wait' && event.retry !== undefined);
+      if (mode === 'lines' || (mode === 'bar' && aboveBar)) {
         const line = plainLine(event, snapshot);
         if (line !== undefined) {
           process.stderr.write(`${mode === 'bar' ? '\r\x1b[2K' : ''}niffler retrieve: ${line}\n`);
