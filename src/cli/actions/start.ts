@@ -19,7 +19,10 @@ export async function start(file: string | undefined): Promise<void> {
   // Node has received but not yet dispatched.
   let early: NodeJS.Signals | undefined;
   let onSignal = (signal: NodeJS.Signals): void => {
-    early ??= signal;
+    // A second signal while still starting (a database that does not answer, a long recovery)
+    // exits at once, as it does once the service runs.
+    if (early !== undefined) process.exit(130);
+    early = signal;
   };
   const listener = (signal: NodeJS.Signals): void => onSignal(signal);
   process.on('SIGINT', listener);
