@@ -16,6 +16,7 @@
 // src/: the few modules that find a file relative to their own location (package.json,
 // featuresets/, the export worker) name it the same way from dist/bundle/ as from dist/<layer>/.
 import { build, type Plugin } from 'esbuild';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +39,9 @@ const externalPackages: Plugin = {
     });
   },
 };
+
+// Chunk names carry a content hash: a previous build's chunks would stay beside the new ones.
+rmSync(path.join(ROOT, 'dist/bundle'), { recursive: true, force: true });
 
 const result = await build({
   absWorkingDir: ROOT,

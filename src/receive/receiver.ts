@@ -365,15 +365,16 @@ export class Receiver {
     await retention!.runNow();
   }
 
-  /** Clean shutdown (see the module comment). The database stays open for the caller to close. */
   /**
    * Resolves when the cleanup that follows the answers already sent is done: a stored object's
-   * temporary name is removed just after its Success goes out.
+   * temporary name is removed just after its Success goes out. The directory descriptors kept
+   * for fsync are closed too (the next store opens them again).
    */
   settled(): Promise<void> {
     return this.settleStore();
   }
 
+  /** Clean shutdown (see the module comment). The database stays open for the caller to close. */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
