@@ -18,7 +18,12 @@ import { dimseFailure } from '../../src/net/services/client-errors.js';
 import { DimseStatusError } from '../../src/net/services/handlers.js';
 import { readInstanceFile } from '../../src/net/services/instance-file.js';
 import { DicomServer } from '../../src/net/services/server.js';
-import { plainLine, ProgressModel } from '../../src/retrieve/output/progress.js';
+import {
+  jsonLine,
+  loggableError,
+  plainLine,
+  ProgressModel,
+} from '../../src/retrieve/output/progress.js';
 import { resumeRetrieval, retrieveCohort } from '../../src/retrieve/retrieval.js';
 import {
   completeness,
@@ -26,6 +31,7 @@ import {
   retryCause,
   type RunEvent,
 } from '../../src/retrieve/run/executor.js';
+import { messageOf } from '../../src/retrieve/run/failures.js';
 import { PacsGate } from '../../src/retrieve/run/gate.js';
 import { msUntilWindow } from '../../src/retrieve/run/window.js';
 import { LOCALHOST, removeDir, tempDir } from '../helpers/peers.js';
@@ -364,6 +370,30 @@ describe('pure parts', () => {
     assert.match(cause, /A701/i);
     assert.doesNotMatch(cause, /DOE|000123/);
     assert.equal(retryCause(new Error('read ECONNRESET\nat line 2')), 'read ECONNRESET at line 2');
+  });
+
+  it("a row's error in the progress output leaves out the PACS error comment", () => {
+    const failure = dimseFailure('PACS@10.0.0.5:104', 'C-MOVE', 0xa701, 'DOE^JOHN (ID 000123)');
+    const error = `1 of 2 studies incomplete: C-MOVE: ${messageOf(failure)}`;
+    assert.match(error, /000123/, 'the report keeps it');
+    const shown = loggableError(error);
+    assert.match(shown, /^1 of 2 studies incomplete: C-MOVE: .*A701 \([^)]+\)$/);
+    assert.doesNotMatch(shown, /DOE|000123/);
+    const outcome = {
+      state: 'failed' as const,
+      studiesMatched: 2,
+      instancesExpected: 4,
+      instancesReceived: 2,
+      error,
+      attempts: 3,
+    };
+    const snapshot = new ProgressModel(0).snapshot(0);
+    const line = plainLine({ kind: 'row-done', row: 1, line: 2, outcome }, snapshot) ?? '';
+    assert.doesNotMatch(line, /DOE|000123/, line);
+    assert.doesNotMatch(
+      jsonLine({ kind: 'row-done', row: 1, line: 2, outcome }, snapshot),
+      /DOE|000123/,
+    );
   });
 
   it('completeness: failures, the announced count, and what actually arrived', () => {

@@ -121,6 +121,20 @@ export function renderBar(snapshot: ProgressSnapshot, now: number, width = 24): 
     .join('  ');
 }
 
+/**
+ * A row's error as progress output shows it: without the Error Comment a PACS may add after a
+ * DIMSE failure's status (free text, which some PACS fill with the patient's ID or name), and
+ * without control characters. report.csv keeps the whole text.
+ */
+export function loggableError(error: string): string {
+  return (
+    error
+      .replace(/( failed with status [0-9A-F]{4} \([^)]*\)): [\s\S]*$/, '$1')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+  );
+}
+
 function describeOutcome(outcome: RowOutcome): string {
   const parts: string[] = [outcome.state];
   if (outcome.studiesMatched !== null) {
@@ -131,7 +145,7 @@ function describeOutcome(outcome: RowOutcome): string {
       `${outcome.instancesReceived}${outcome.instancesExpected === null ? '' : `/${outcome.instancesExpected}`} instances`,
     );
   }
-  if (outcome.error !== undefined) parts.push(outcome.error);
+  if (outcome.error !== undefined) parts.push(loggableError(outcome.error));
   return parts.join(', ');
 }
 
@@ -168,10 +182,18 @@ export function plainLine(event: RunEvent, snapshot: ProgressSnapshot): string |
 
 /** A JSON line for machines: the event and the progress at that moment. */
 export function jsonLine(event: RunEvent, snapshot: ProgressSnapshot): string {
-  // A find-only row's matches hold patient IDs: counts only.
+  // A find-only row's matches hold patient IDs: counts only. The error loses the PACS's comment.
   const safe =
     event.kind === 'row-done'
-      ? { ...event, outcome: { ...event.outcome, matches: undefined } }
+      ? {
+          ...event,
+          outcome: {
+            ...event.outcome,
+            matches: undefined,
+            error:
+              event.outcome.error === undefined ? undefined : loggableError(event.outcome.error),
+          },
+        }
       : event;
   return JSON.stringify({ event: safe, progress: snapshot });
 }
