@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig, type Config } from '../../src/config/index.js';
+import type { Config } from '../../src/config/index.js';
 import { parseTimeWindow } from '../../src/config/values.js';
 import { Dataset, EXPLICIT_LITTLE } from '../../src/dicom/dataset.js';
 import { tagForKeyword } from '../../src/dicom/dictionary/index.js';
@@ -35,7 +35,7 @@ import { messageOf } from '../../src/retrieve/run/failures.js';
 import { PacsGate } from '../../src/retrieve/run/gate.js';
 import { msUntilWindow } from '../../src/retrieve/run/window.js';
 import { LOCALHOST, removeDir, tempDir } from '../helpers/peers.js';
-import { writeStudies, type TestStudy, type WrittenInstance } from './studies.js';
+import { writeStudies, writeTestConfig, type TestStudy, type WrittenInstance } from './studies.js';
 
 const tag = (keyword: string): number => tagForKeyword(keyword)!;
 const text = (ds: Dataset, keyword: string): string => {
@@ -146,17 +146,10 @@ describe('retrieval against a scripted PACS', () => {
       },
     });
     port = (await server.listen()).port;
-    const file = path.join(work, 'niffler.json');
-    await writeFile(
-      file,
-      JSON.stringify({
-        storage: { fsync: false },
-        http: { enabled: false },
-        jobs: { maxAttempts: 3, backoffSeconds: 10, backoffMaxSeconds: 60 },
-        retrieve: { mode: 'get' },
-      }),
-    );
-    config = loadConfig({ file, env: {} }).config;
+    config = await writeTestConfig(work, {
+      jobs: { maxAttempts: 3, backoffSeconds: 10, backoffMaxSeconds: 60 },
+      retrieve: { mode: 'get' },
+    });
   });
 
   after(async () => {
@@ -281,22 +274,13 @@ describe('studies requested in lists (C-GET of several StudyInstanceUIDs)', () =
       },
     });
     port = (await server.listen()).port;
-    const file = path.join(work, 'niffler.json');
-    await writeFile(
-      file,
-      JSON.stringify({
-        storage: { fsync: false },
-        http: { enabled: false },
-        jobs: { maxAttempts: 2, backoffSeconds: 1, backoffMaxSeconds: 1 },
-        retrieve: {
-          mode: 'get',
-          pacs: {
-            lists: { aeTitle: 'LISTS', host: LOCALHOST, port, studiesPerRequest: 4 },
-          },
-        },
-      }),
-    );
-    config = loadConfig({ file, env: {} }).config;
+    config = await writeTestConfig(work, {
+      jobs: { maxAttempts: 2, backoffSeconds: 1, backoffMaxSeconds: 1 },
+      retrieve: {
+        mode: 'get',
+        pacs: { lists: { aeTitle: 'LISTS', host: LOCALHOST, port, studiesPerRequest: 4 } },
+      },
+    });
   });
 
   after(async () => {

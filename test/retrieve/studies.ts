@@ -146,19 +146,25 @@ export function instancesOf(
 }
 
 /**
- * The configuration of the retrieval tests against real PACS, written to `work/niffler.json`:
- * our C-MOVE listener on `scpPort`, no fsync, two attempts with short backoff, no HTTP.
+ * A test configuration written to `work/niffler.json` and loaded: no fsync, no HTTP, and the
+ * given settings (top-level keys replace these defaults).
  */
-export async function writeRetrievalConfig(work: string, scpPort: number): Promise<Config> {
+export async function writeTestConfig(work: string, settings: object): Promise<Config> {
   const file = path.join(work, 'niffler.json');
   await writeFile(
     file,
-    JSON.stringify({
-      dicom: { host: LOCALHOST, port: scpPort },
-      storage: { fsync: false },
-      jobs: { maxAttempts: 2, backoffSeconds: 0.05, backoffMaxSeconds: 0.1 },
-      http: { enabled: false },
-    }),
+    JSON.stringify({ storage: { fsync: false }, http: { enabled: false }, ...settings }),
   );
   return loadConfig({ file, env: {} }).config;
+}
+
+/**
+ * The configuration of the retrieval tests against real PACS: our C-MOVE listener on `scpPort`,
+ * two attempts with short backoff.
+ */
+export function writeRetrievalConfig(work: string, scpPort: number): Promise<Config> {
+  return writeTestConfig(work, {
+    dicom: { host: LOCALHOST, port: scpPort },
+    jobs: { maxAttempts: 2, backoffSeconds: 0.05, backoffMaxSeconds: 0.1 },
+  });
 }
