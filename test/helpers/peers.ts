@@ -160,10 +160,17 @@ export function removeDir(directory: string): Promise<void> {
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls until `port` accepts a connection, or throws (with the process output when given). */
+/**
+ * Polls until `port` accepts a connection, every `intervalMs` (default 50), or throws (with the
+ * process output when given).
+ */
 export async function waitForPort(
   port: number,
-  options: { timeoutMs?: number; process?: Pick<PeerProcess, 'child' | 'output'> } = {},
+  options: {
+    timeoutMs?: number;
+    intervalMs?: number;
+    process?: Pick<PeerProcess, 'child' | 'output'>;
+  } = {},
 ): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   for (;;) {
@@ -182,7 +189,7 @@ export async function waitForPort(
         `nothing listens on port ${port}${exited ? ' (process exited)' : ''}${output}`,
       );
     }
-    await sleep(50);
+    await sleep(options.intervalMs ?? 50);
   }
 }
 

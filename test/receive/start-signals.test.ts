@@ -2,9 +2,9 @@
 // starting (the receiver already accepts associations, the HTTP server is not up yet) is honoured
 // with a clean shutdown once it is up, never the default action that kills the process.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
+import { waitForPort } from '../helpers/peers.js';
 import { freePorts, writeConfig } from '../helpers/receiver.js';
 import {
   LOCALHOST,
@@ -24,23 +24,6 @@ after(async () => {
   await removeDir(work);
 });
 
-/** Resolves once `port` accepts a connection, trying every 2 ms. */
-async function firstAccept(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, LOCALHOST, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`port ${port} never opened`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
 it('a SIGTERM as soon as the DICOM port opens: a clean shutdown, exit 0', async () => {
   for (let attempt = 0; attempt < 3; attempt++) {
     const ports = await freePorts();
@@ -52,7 +35,8 @@ it('a SIGTERM as soon as the DICOM port opens: a clean shutdown, exit 0', async 
     const tool = startTool(process.execPath, [NIFFLER_BIN, 'start', '--config', file], {
       timeoutMs: 60_000,
     });
-    await firstAccept(ports.port, 20_000);
+    // Polled every 2 ms: the signal goes as soon as the receiver listens, while the rest starts.
+    await waitForPort(ports.port, { timeoutMs: 20_000, intervalMs: 2, process: tool });
     tool.child.kill('SIGTERM');
     const result = await tool.done;
     assert.equal(result.signal, null, `killed by ${result.signal}: ${tool.output()}`);
