@@ -10,7 +10,6 @@
  * with A700 (the sender retries later), let running ones finish for a grace period, abort the
  * rest (their partial files are removed), stop the loops, and leave the database to the caller.
  */
-import { readFileSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { TlsOptions } from 'node:tls';
@@ -20,7 +19,7 @@ import { parseTimeOfDay } from '../config/index.js';
 import type { Featureset } from '../metadata/index.js';
 import { formatStatus } from '../net/dimse/status.js';
 import type { StoreHandler, StoreSink } from '../net/services/handlers.js';
-import { DicomServer, type ServerEvent } from '../net/services/server.js';
+import { DicomServer, serverTlsFromFiles, type ServerEvent } from '../net/services/server.js';
 import type { Db } from '../store/database.js';
 import { JobRunner, type JobHandler } from '../store/job-runner.js';
 import { isIndexedAt } from '../store/queries/index.js';
@@ -428,15 +427,7 @@ function timed(
 function serverTls(config: Config): TlsOptions | undefined {
   const tls = config.dicom.tls;
   if (tls === null) return undefined;
-  return {
-    key: readFileSync(tls.keyFile),
-    cert: readFileSync(tls.certFile),
-    ...(tls.caFile !== null && {
-      ca: readFileSync(tls.caFile),
-      requestCert: true,
-      rejectUnauthorized: true,
-    }),
-  };
+  return serverTlsFromFiles(tls);
 }
 
 /** UIDs in free text (an SCP message names the SOP instance that failed), masked unless PHI is allowed. */

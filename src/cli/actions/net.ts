@@ -22,7 +22,7 @@ import {
   type QueryKey,
 } from '../../net/services/query-identifier.js';
 import { defaultRoot, type QueryLevel, type QueryRoot } from '../../net/services/query-levels.js';
-import type { AllowedPeer } from '../../net/services/server.js';
+import { serverTlsFromFiles, type AllowedPeer } from '../../net/services/server.js';
 import { describeStatus } from '../../net/services/status-text.js';
 import { CliError } from '../errors.js';
 import type { PeerAddress, QueryCliOptions, ScuCliOptions } from '../net-options.js';
@@ -46,15 +46,11 @@ export function tlsServerOptions(options: {
   if (options.tlsKey === undefined || options.tlsCert === undefined) {
     throw new InvalidArgumentError('TLS needs both --tls-key and --tls-cert');
   }
-  return {
-    key: readFileSync(options.tlsKey),
-    cert: readFileSync(options.tlsCert),
-    ...(options.tlsCa !== undefined && {
-      ca: readFileSync(options.tlsCa),
-      requestCert: true,
-      rejectUnauthorized: true,
-    }),
-  };
+  return serverTlsFromFiles({
+    keyFile: options.tlsKey,
+    certFile: options.tlsCert,
+    caFile: options.tlsCa,
+  });
 }
 
 // --- SCU commands (echo, send, find, move, get) ------------------------------------------------

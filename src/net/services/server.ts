@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import {
@@ -71,6 +72,27 @@ export type ServerEvent =
   | { readonly kind: 'message'; readonly id: number; readonly text: string };
 
 const DEFAULT_MAX_PDU = 256 * 1024;
+/**
+ * A server's TLS settings from PEM files. With a CA file, a client must present a certificate that
+ * CA signed (mutual TLS).
+ */
+export function serverTlsFromFiles(files: {
+  readonly keyFile: string;
+  readonly certFile: string;
+  readonly caFile?: string | null | undefined;
+}): TlsOptions {
+  const { keyFile, certFile, caFile } = files;
+  return {
+    key: readFileSync(keyFile),
+    cert: readFileSync(certFile),
+    ...(caFile != null && {
+      ca: readFileSync(caFile),
+      requestCert: true,
+      rejectUnauthorized: true,
+    }),
+  };
+}
+
 /** At shutdown, how long an aborted peer has to close its side before we close the socket. */
 const SHUTDOWN_ABORT_CLOSE_MS = 1_000;
 let associationIds = 0;
