@@ -42,6 +42,7 @@ import {
 } from '../../src/net/services/handlers.js';
 import {
   DicomServer,
+  serverTlsFromFiles,
   type ServerEvent,
   type ServerOptions,
 } from '../../src/net/services/server.js';
@@ -959,13 +960,13 @@ export async function startOrthanc(options: {
 export type TestCertificates = TlsMaterial;
 export const makeCertificates = makeTlsMaterial;
 
-/** TLS server options for DicomServer from the test certificates. */
+/** TLS server options for DicomServer from the test certificates (the product's own reader). */
 export function tlsOptions(certs: TestCertificates, mutual: boolean): tls.TlsOptions {
-  return {
-    key: readFileSync(certs.serverKey),
-    cert: readFileSync(certs.serverCert),
-    ...(mutual && { ca: readFileSync(certs.caCert), requestCert: true, rejectUnauthorized: true }),
-  };
+  return serverTlsFromFiles({
+    keyFile: certs.serverKey,
+    certFile: certs.serverCert,
+    caFile: mutual ? certs.caCert : null,
+  });
 }
 
 // --- Our SCP in a child process -------------------------------------------------------------
