@@ -18,20 +18,10 @@ import { dimseFailure } from '../../src/net/services/client-errors.js';
 import { DimseStatusError } from '../../src/net/services/handlers.js';
 import { readInstanceFile } from '../../src/net/services/instance-file.js';
 import { DicomServer } from '../../src/net/services/server.js';
-import {
-  jsonLine,
-  loggableError,
-  plainLine,
-  ProgressModel,
-} from '../../src/retrieve/output/progress.js';
+import { jsonLine, plainLine, ProgressModel } from '../../src/retrieve/output/progress.js';
 import { resumeRetrieval, retrieveCohort } from '../../src/retrieve/retrieval.js';
-import {
-  completeness,
-  listCompleteness,
-  retryCause,
-  type RunEvent,
-} from '../../src/retrieve/run/executor.js';
-import { messageOf } from '../../src/retrieve/run/failures.js';
+import { completeness, listCompleteness, type RunEvent } from '../../src/retrieve/run/executor.js';
+import { loggableError, messageOf } from '../../src/retrieve/run/failures.js';
 import { PacsGate } from '../../src/retrieve/run/gate.js';
 import { msUntilWindow } from '../../src/retrieve/run/window.js';
 import { LOCALHOST, removeDir, tempDir } from '../helpers/peers.js';
@@ -349,11 +339,14 @@ describe('pure parts', () => {
       0xa701,
       'no images for DOE^JOHN\r\n(ID 000123)',
     );
-    const cause = retryCause(failure);
+    const cause = loggableError(messageOf(failure));
     assert.match(cause, /PACS@10\.0\.0\.5:104/);
     assert.match(cause, /A701/i);
     assert.doesNotMatch(cause, /DOE|000123/);
-    assert.equal(retryCause(new Error('read ECONNRESET\nat line 2')), 'read ECONNRESET at line 2');
+    assert.equal(
+      loggableError(messageOf(new Error('read ECONNRESET\nat line 2'))),
+      'read ECONNRESET at line 2',
+    );
   });
 
   it("a row's error in the progress output leaves out the PACS error comment", () => {

@@ -7,6 +7,7 @@
 import type { RowOutcome } from '../../store/queries/retrieve.js';
 import type { Arrival } from '../run/arrivals.js';
 import type { RunEvent } from '../run/executor.js';
+import { loggableError } from '../run/failures.js';
 
 export interface ProgressSnapshot {
   readonly rowsTotal: number;
@@ -119,20 +120,6 @@ export function renderBar(snapshot: ProgressSnapshot, now: number, width = 24): 
   ]
     .filter((part) => part !== '')
     .join('  ');
-}
-
-/**
- * A row's error as progress output shows it: without the Error Comment a PACS may add after a
- * DIMSE failure's status (free text, which some PACS fill with the patient's ID or name), and
- * without control characters. report.csv keeps the whole text.
- */
-export function loggableError(error: string): string {
-  return (
-    error
-      .replace(/( failed with status [0-9A-F]{4} \([^)]*\)): [\s\S]*$/, '$1')
-      // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
-  );
 }
 
 function describeOutcome(outcome: RowOutcome): string {

@@ -36,6 +36,7 @@ import {
   backoffDelay,
   classifyFailure,
   FatalRunError,
+  loggableError,
   messageOf,
   type RetryPolicy,
 } from './failures.js';
@@ -423,7 +424,11 @@ export class RunExecutor {
           kind: 'wait',
           reason: 'retry',
           ms: wait,
-          retry: { failed: attempt, of: retry.maxAttempts, cause: `${what}: ${retryCause(error)}` },
+          retry: {
+            failed: attempt,
+            of: retry.maxAttempts,
+            cause: `${what}: ${loggableError(messageOf(error))}`,
+          },
         });
         await clock.sleep(wait, this.waits.signal);
         if (this.stopping !== undefined) throw new Stop();
@@ -612,12 +617,10 @@ export class RunExecutor {
     arrivals.watch(unit.key);
     let result: RetrieveResult | undefined;
     let error: string | undefined;
-    let cause: string | undefined;
     let attempt: number;
     try {
       for (attempt = 1; attempt <= retry.maxAttempts; attempt++) {
         error = undefined;
-        cause = undefined;
         try {
           result = await this.request([unit], unit.key);
         } catch (caught) {
@@ -631,7 +634,6 @@ export class RunExecutor {
             });
           }
           error = messageOf(caught);
-          cause = retryCause(caught);
           // A failure status still tells how far the sub-operations went.
           result =
             caught instanceof DicomClientError && caught.subOperations !== undefined
@@ -643,7 +645,6 @@ export class RunExecutor {
           const check = completeness(unit, result, external ? undefined : arrivals.count(unit.key));
           if (check.complete) break;
           error ??= check.reason;
-          cause ??= check.reason;
         }
         if (attempt < retry.maxAttempts) {
           const wait = backoffDelay(retry, attempt);
@@ -654,7 +655,7 @@ export class RunExecutor {
             retry: {
               failed: attempt,
               of: retry.maxAttempts,
-              cause: `${operationName(delivery)}: ${cause ?? 'incomplete'}`,
+              cause: `${operationName(delivery)}: ${loggableError(error ?? 'incomplete')}`,
             },
           });
           await clock.sleep(wait, this.waits.signal);
@@ -689,20 +690,6 @@ export class RunExecutor {
       arrivals.forget(unit.key);
     }
   }
-}
-
-/**
- * A failure as a retry announcement tells it: the peer, the operation, the status or the network
- * error, without the PACS's Error Comment (0000,0902), free text that some PACS fill with the
- * patient's ID or name; control characters become spaces.
- */
-export function retryCause(error: unknown): string {
-  let text = messageOf(error);
-  if (error instanceof DicomClientError && error.errorComment) {
-    text = text.replace(`: ${error.errorComment}`, '');
-  }
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
 }
 
 /**

@@ -62,3 +62,18 @@ export class FatalRunError extends Error {
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * An error message as progress output and retry announcements show it: without the Error Comment
+ * a PACS may add after a DIMSE failure's status (free text, which some PACS fill with the
+ * patient's ID or name; see dimseFailure), and without control characters. report.csv keeps the
+ * whole text.
+ */
+export function loggableError(message: string): string {
+  return (
+    message
+      .replace(/( failed with status [0-9A-F]{4} \([^)]*\)): [\s\S]*$/, '$1')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+  );
+}
