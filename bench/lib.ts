@@ -1,5 +1,6 @@
 // Pieces the benchmarks share: the built `niffler store-scp` as a receiver, and counting what a
 // receiver wrote.
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import {
   LOCALHOST,
@@ -16,6 +17,15 @@ export function countFiles(dir: string, keep: (name: string) => boolean): number
     if (entry.isFile() && keep(entry.name) && !entry.name.startsWith('.')) n++;
   }
   return n;
+}
+
+/**
+ * Writes every dirty page to disk, outside any timing: run between timed runs so the kernel's
+ * write-back of one run's files does not slow whichever side runs next (runs of the same side
+ * varied 2x without it).
+ */
+export function flushPageCache(): void {
+  execFileSync('sync', [], { stdio: 'ignore' });
 }
 
 /** `niffler store-scp` (the built CLI) as AE title NIFFLER on `port`, writing into `dir`. */

@@ -48,7 +48,7 @@ import {
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
 import { ensureLargeFiles } from './generate-large.js';
-import { countFiles, startNifflerStoreScp } from './lib.js';
+import { countFiles, flushPageCache, startNifflerStoreScp } from './lib.js';
 
 const RUNS = Number(process.env['BENCH_STORE_SCP_RUNS'] ?? 3);
 const WORK = path.join(DATA_DIR, 'store-scp');
@@ -224,6 +224,7 @@ async function throughput(
 ): Promise<number> {
   const dir = path.join(THROUGHPUT_DIR, `${side}-${associations}-${label}`);
   mkdirSync(dir, { recursive: true });
+  flushPageCache();
   const receiver = await startReceiver(side, dir);
   const parts = Array.from({ length: associations }, (_, i) =>
     files.filter((_, k) => k % associations === i),

@@ -5,7 +5,7 @@
  *
  *   1. stream the data set, as received, behind a new file meta group into a temporary file in
  *      this process's temporary directory under the storage root (temp-area.ts,
- *      received-file.ts); memory is one write batch plus the header, whatever the object's size;
+ *      io/received-file.ts); memory is two write batches plus the header, whatever the object's size;
  *   2. parse the header up to Pixel Data as the bytes pass (the incremental DicomParser);
  *   3. compute the destination from the path template (every component sanitised);
  *   4. fdatasync the file, then give it its final name with a hard link that never replaces an
@@ -39,7 +39,7 @@ import type {
 import { ReceiveError } from './errors.js';
 import { parsePathTemplate, renderPath, type PathTemplate } from './path-template.js';
 import { DirectorySync } from '../io/directory-sync.js';
-import { ReceivedFile } from './received-file.js';
+import { ReceivedFile } from '../io/received-file.js';
 import { createTempArea } from './temp-area.js';
 
 const SOP_CLASS_UID = makeTag(0x0008, 0x0016);

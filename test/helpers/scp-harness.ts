@@ -162,7 +162,7 @@ export function waitForPort(port: number, timeoutMs = 10_000, tool?: RunningTool
 
 export const makeTempDir = tempDir;
 
-/** Temporary files (DurableFile's prefix) left in `directory`. */
+/** Temporary files (ReceivedFile's prefix) left in `directory`. */
 export function tempFilesIn(directory: string): string[] {
   return readdirSync(directory).filter((name) => name.startsWith(TEMP_PREFIX));
 }

@@ -1,17 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Part10Writer } from '../../io/part10-writer.js';
+import { ReceivedFile } from '../../io/received-file.js';
 import { Status } from '../dimse/status.js';
 import type { StoreHandler, StoreOutcome, StoreRequest, StoreSink } from './handlers.js';
-
-/**
- * Writes start in the background from 64 KiB gathered and whenever the previous one is done, so
- * the file fills while the data arrive; only at 1 MiB gathered (a disk slower than the network)
- * does the sender wait.
- */
-const EAGER_BATCH = 64 * 1024;
-const WRITE_BATCH = 1024 * 1024;
 
 export interface DirectoryStoreOptions {
   readonly directory: string;
@@ -53,23 +45,27 @@ export function directoryStore(options: DirectoryStoreOptions): StoreHandler {
       association.negotiated.side === 'requestor'
         ? association.calledAeTitle
         : association.callingAeTitle;
-    const writer = await Part10Writer.create(
-      options.directory,
-      {
-        sopClassUid: command.affectedSopClassUid,
-        sopInstanceUid: command.affectedSopInstanceUid,
-        transferSyntaxUid,
-        sourceAeTitle,
-      },
-      { directoryExists: true, writeBatch: WRITE_BATCH, eagerBatch: EAGER_BATCH },
-    );
+    // The temporary file is opened in the background: the data flow in meanwhile.
+    const writer = new ReceivedFile(options.directory, {
+      sopClassUid: command.affectedSopClassUid,
+      sopInstanceUid: command.affectedSopInstanceUid,
+      transferSyntaxUid,
+      sourceAeTitle,
+    });
     const path = join(options.directory, `${safeFileName(command.affectedSopInstanceUid)}.dcm`);
     return {
       write: (chunk) => writer.write(chunk),
       abort: () => writer.abort(),
       end: async (): Promise<StoreOutcome> => {
         const header = writer.header();
-        await writer.commit(path, { fsync: options.fsync ?? true });
+        const fsync = options.fsync ?? true;
+        try {
+          await writer.seal({ fsync });
+        } catch (error) {
+          await writer.abort();
+          throw error;
+        }
+        await writer.rename(path, { fsync });
         options.onStored?.({
           path,
           size: writer.size,

@@ -1,12 +1,14 @@
 /**
- * The receive path's file writer: a received data set, verbatim, behind a fresh file meta group
- * (PS3.10 7.1), under a temporary name in the receiver's temporary directory; the header (up to
- * Pixel Data) parsed as the bytes pass. It does what io/part10-writer.ts does for `store-scp`,
- * with as few system calls as the receiver's throughput asks for (bench/receiver.bench.ts):
+ * The file writer of every received object (the receiver, `store-scp`, `get --out`): the data set,
+ * verbatim, behind a fresh file meta group (PS3.10 7.1), under a temporary name; the header (up to
+ * Pixel Data) parsed as the bytes pass. It makes as few system calls and thread-pool round trips
+ * as the benchmarks ask for (bench/receiver.bench.ts, bench/store-scp.bench.ts):
  *
  * - bytes are gathered, not copied, up to FLUSH_AT and written with one writev; an object below
  *   that size (a CT slice, an MR image) costs open + writev + fdatasync + close, all at seal();
- *   a larger one streams in FLUSH_AT pieces, so memory stays bounded whatever its size;
+ *   a larger one streams in FLUSH_AT pieces, each written in the background while the next one
+ *   arrives; the sender waits only when two pieces are held, so memory stays bounded (2 x
+ *   FLUSH_AT) whatever the object's size;
  * - the file is opened when the object starts arriving (the open overlaps the transfer) and
  *   closed after seal in the background (the link that follows needs only the name);
  * - raw descriptors and callbacks rather than FileHandle promises (measured: FileHandle's
@@ -17,14 +19,14 @@
  * The chunks given to write() are kept until they are written: the caller must not reuse them.
  */
 import { randomBytes } from 'node:crypto';
-import { close, fdatasync, open, unlink, writev } from 'node:fs';
+import { close, fdatasync, open, rename, unlink, writev } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DicomError } from '../dicom/errors.js';
 import type { ParseResult } from '../dicom/parse/index.js';
 import { encodeFileMetaHeader, type FileMetaInfo } from '../dicom/write/part10.js';
-import { TEMP_PREFIX } from '../io/durable-file.js';
-import { HeaderReader } from '../io/header-reader.js';
+import { syncDirectory, TEMP_PREFIX } from './durable-file.js';
+import { HeaderReader } from './header-reader.js';
 
 /** Bytes gathered before they are written (one writev); an object below it is written once. */
 const FLUSH_AT = 2 * 1024 * 1024;
@@ -43,19 +45,28 @@ export class ReceivedFile {
   /** Where the data set starts in the file: the length of preamble, prefix and meta group. */
   readonly datasetOffset: number;
   private readonly headerReader: HeaderReader;
+  private readonly flushAt: number;
   private batch: Uint8Array[] = [];
   private batchLength = 0;
+  /** Bytes handed to write() so far (meta group included), written or not. */
+  private accepted = 0;
+  /** Where the next writev goes. */
   private written = 0;
   /** The descriptor, opened as soon as the object starts arriving (overlapping its transfer). */
   private readonly opening: Promise<number>;
   /** The close after seal, not awaited by seal (the data is durable once fdatasync returns). */
   private closing: Promise<void> | undefined;
-  /** A write under way (abort waits for it: the descriptor must not be closed under it). */
+  /**
+   * The last of the writes under way, each chained after the one before (they write at the
+   * position it reached); rejects when any of them failed. Abort waits for it: the descriptor
+   * must not be closed under a write.
+   */
   private flushing: Promise<void> | undefined;
   /** open → sealed (data durable, still under the temporary name) → released or aborted. */
   private state: 'open' | 'sealed' | 'done' = 'open';
 
-  constructor(directory: string, info: FileMetaInfo) {
+  constructor(directory: string, info: FileMetaInfo, options: { flushAt?: number } = {}) {
+    this.flushAt = options.flushAt ?? FLUSH_AT;
     this.tempPath = join(directory, `${TEMP_PREFIX}${PROCESS_TAG}-${(sequence++).toString(36)}`);
     this.headerReader = new HeaderReader(info.transferSyntaxUid);
     const meta = encodeFileMetaHeader(info);
@@ -68,18 +79,21 @@ export class ReceivedFile {
 
   /** Bytes of the file so far (meta header included). */
   get size(): number {
-    return this.written + this.batchLength;
+    return this.accepted;
   }
 
-  /** Appends data set bytes; resolves when more may come (back-pressure for the socket). */
+  /**
+   * Appends data set bytes; resolves when more may come (back-pressure for the socket): at once
+   * unless a full batch is already being written when the next one is full.
+   */
   write(chunk: Uint8Array): Promise<void> {
     if (this.state !== 'open') throw new Error('write after seal or abort');
     this.headerReader.write(chunk);
     this.push(chunk);
-    if (this.batchLength < FLUSH_AT) return DONE;
-    const flushing = this.flush();
-    this.flushing = flushing;
-    return flushing;
+    if (this.batchLength < this.flushAt) return DONE;
+    const previous = this.flushing;
+    this.flush();
+    return previous ?? DONE;
   }
 
   /**
@@ -97,7 +111,8 @@ export class ReceivedFile {
    */
   async seal(options: { fsync?: boolean } = {}): Promise<void> {
     if (this.state !== 'open') throw new Error('seal after seal or abort');
-    await this.flush();
+    this.flush();
+    await this.flushing;
     const fd = await this.opening;
     this.state = 'sealed';
     try {
@@ -106,6 +121,25 @@ export class ReceivedFile {
       this.closing = call<void>((cb) => close(fd, cb));
       this.closing.catch(() => undefined);
     }
+  }
+
+  /**
+   * After seal: gives the file its real name (replacing a file of that name), then, when asked,
+   * fsyncs the destination's directory so the name survives a power cut. The rename overlaps
+   * the close. On failure the temporary file is removed.
+   */
+  async rename(destination: string, options: { fsync?: boolean } = {}): Promise<void> {
+    if (this.state !== 'sealed') throw new Error('rename before seal');
+    this.state = 'done';
+    try {
+      await call<void>((cb) => rename(this.tempPath, destination, cb));
+    } catch (error) {
+      await this.closing?.catch(() => undefined);
+      await call<void>((cb) => unlink(this.tempPath, cb)).catch(() => undefined);
+      throw error;
+    }
+    await this.closing?.catch(() => undefined);
+    if (options.fsync ?? true) await syncDirectory(dirname(destination));
   }
 
   /** After seal and a link under the real name: removes the temporary name. */
@@ -138,6 +172,7 @@ export class ReceivedFile {
   private push(chunk: Uint8Array): void {
     this.batch.push(chunk);
     this.batchLength += chunk.length;
+    this.accepted += chunk.length;
   }
 
   /**
@@ -153,13 +188,22 @@ export class ReceivedFile {
     });
   }
 
-  private async flush(): Promise<void> {
+  /** Starts writing what is gathered, after the writes already under way. */
+  private flush(): void {
     if (this.batchLength === 0) return;
-    const fd = await this.opening;
-    let buffers = this.batch;
-    let length = this.batchLength;
+    const buffers = this.batch;
+    const length = this.batchLength;
     this.batch = [];
     this.batchLength = 0;
+    const after = this.flushing ?? DONE;
+    const flushing = after.then(() => this.writeOut(buffers, length));
+    // Reported by the write, seal or abort that awaits it, never as an unhandled rejection.
+    flushing.catch(() => undefined);
+    this.flushing = flushing;
+  }
+
+  private async writeOut(buffers: Uint8Array[], length: number): Promise<void> {
+    const fd = await this.opening;
     while (length > 0) {
       const slice = buffers.length > MAX_IOV ? buffers.slice(0, MAX_IOV) : buffers;
       const sliceLength = slice === buffers ? length : slice.reduce((n, b) => n + b.length, 0);

@@ -1,0 +1,122 @@
+// ReceivedFile, the writer of every received object, and syncDirectory, on a real file system:
+// bytes in order whatever the batch size, background writes, rename into place, abort.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { syncDirectory, TEMP_PREFIX } from '../../src/io/durable-file.js';
+import { ReceivedFile } from '../../src/io/received-file.js';
+
+const root = await mkdtemp(path.join(tmpdir(), 'niffler-received-file-'));
+after(() => rm(root, { recursive: true, force: true }));
+
+const INFO = {
+  sopClassUid: '1.2.840.10008.5.1.4.1.1.7',
+  sopInstanceUid: '2.25.1234',
+  transferSyntaxUid: '1.2.840.10008.1.2.1',
+};
+
+/** Chunks of patterned bytes (not DICOM: the writer stores them verbatim all the same). */
+function chunks(count: number, size: number): Buffer[] {
+  return Array.from({ length: count }, (_, c) =>
+    Buffer.from(Array.from({ length: size }, (_, i) => (c * 31 + i * 7) & 0xff)),
+  );
+}
+
+async function temporaries(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((n) => n.startsWith(TEMP_PREFIX));
+}
+
+describe('ReceivedFile', () => {
+  for (const flushAt of [1, 100, 1000, 1 << 20]) {
+    it(`writes every byte in order and renames the file into place (flushAt ${flushAt})`, async () => {
+      const dir = await mkdtemp(path.join(root, 'order-'));
+      const file = new ReceivedFile(dir, INFO, { flushAt });
+      const data = chunks(50, 97);
+      // As the SCP does: each write awaited, so at most two batches are held.
+      for (const chunk of data) await file.write(chunk);
+      await file.seal({ fsync: false });
+      const destination = path.join(dir, 'out.dcm');
+      await file.rename(destination, { fsync: false });
+      const written = await readFile(destination);
+      assert.deepEqual(
+        written.subarray(file.datasetOffset),
+        Buffer.concat(data),
+        'the data set follows the meta header verbatim',
+      );
+      assert.equal(file.size, written.length, 'size counts every byte');
+      assert.deepEqual(await temporaries(dir), [], 'no temporary file left');
+    });
+  }
+
+  it('lets the sender go on while one batch is written, and holds it at the second', async () => {
+    const dir = await mkdtemp(path.join(root, 'backpressure-'));
+    const file = new ReceivedFile(dir, INFO, { flushAt: 1000 });
+    let firstDone = false;
+    void file.write(Buffer.alloc(1000, 1)).then(() => (firstDone = true));
+    await Promise.resolve();
+    assert.equal(firstDone, true, 'the first full batch is written in the background');
+    const second = file.write(Buffer.alloc(1000, 2));
+    await second;
+    await file.seal({ fsync: true });
+    await file.rename(path.join(dir, 'out.dcm'));
+    const written = await readFile(path.join(dir, 'out.dcm'));
+    assert.equal(written.length, file.datasetOffset + 2000);
+    assert.equal(written[written.length - 1], 2);
+  });
+
+  it('aborts while background writes run and leaves nothing', async () => {
+    const dir = await mkdtemp(path.join(root, 'abort-'));
+    const file = new ReceivedFile(dir, INFO, { flushAt: 1000 });
+    void file.write(Buffer.alloc(300_000, 1));
+    void file.write(Buffer.alloc(300_000, 2));
+    await file.abort();
+    assert.deepEqual(await readdir(dir), [], 'the temporary file is removed');
+  });
+
+  it('removes the temporary file when the rename fails, and names the error', async () => {
+    const dir = await mkdtemp(path.join(root, 'rename-fails-'));
+    const file = new ReceivedFile(dir, INFO);
+    await file.write(Buffer.from('abc'));
+    await file.seal({ fsync: false });
+    // A directory where the file should go: rename(2) refuses with EISDIR.
+    const destination = path.join(dir, 'taken');
+    await mkdir(path.join(destination, 'inside'), { recursive: true });
+    await assert.rejects(file.rename(destination, { fsync: false }), { code: 'EISDIR' });
+    assert.deepEqual(await temporaries(dir), [], 'no temporary file left');
+  });
+
+  it('makes its directory again when it was removed before the object arrived', async () => {
+    const dir = path.join(await mkdtemp(path.join(root, 'gone-')), 'temp');
+    const file = new ReceivedFile(dir, INFO);
+    await file.write(Buffer.from('xyz'));
+    await file.seal();
+    await file.rename(path.join(dir, 'out.dcm'));
+    assert.equal((await readFile(path.join(dir, 'out.dcm'))).length, file.size);
+  });
+});
+
+describe('syncDirectory', () => {
+  it('answers every one of many concurrent callers', async () => {
+    const dir = await mkdtemp(path.join(root, 'sync-'));
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => syncDirectory(dir)));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array.from({ length: 20 }, () => 'fulfilled'),
+    );
+    // And again once idle.
+    await syncDirectory(dir);
+  });
+
+  it('rejects every caller of a directory that does not exist, then works once it does', async () => {
+    const dir = path.join(root, 'missing');
+    const results = await Promise.allSettled([syncDirectory(dir), syncDirectory(dir)]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
+    const made = await mkdtemp(path.join(root, 'made-'));
+    await syncDirectory(made);
+  });
+});
