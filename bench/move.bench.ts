@@ -23,7 +23,7 @@ import {
   startStorescp,
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
-import { countFiles, startNifflerStoreScp } from './lib.js';
+import { countFiles, flushPageCache, startNifflerStoreScp } from './lib.js';
 
 const RUNS = Number(process.env['BENCH_MOVE_RUNS'] ?? 3);
 const LOAD_ASSOCIATIONS = 4;
@@ -102,6 +102,7 @@ async function main(): Promise<void> {
         const dir = path.join(WORK, `${side}-${run}`);
         mkdirSync(dir, { recursive: true });
         const receiver = await startReceiver(side, dir, ports);
+        flushPageCache();
         const started = performance.now();
         try {
           for (const study of studies) await move(orthanc, receiver.aeTitle, study);

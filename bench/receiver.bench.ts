@@ -32,7 +32,7 @@ import {
   waitForPort,
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
-import { countFiles } from './lib.js';
+import { countFiles, flushPageCache } from './lib.js';
 
 // BENCH_RECEIVER_RUNS / _FILES / _LATENCY=0 / _RECEIVERS=niffler,storescp shorten a run while
 // iterating; the quoted ratios come from the defaults.
@@ -192,6 +192,7 @@ async function throughput(
   const parts = Array.from({ length: ASSOCIATIONS }, (_, i) =>
     files.filter((_, k) => k % ASSOCIATIONS === i),
   );
+  flushPageCache();
   const started = performance.now();
   const results = await Promise.all(
     parts.map((part) =>

@@ -18,6 +18,7 @@ import {
   tempDir,
 } from '../test/helpers/peers.js';
 import { writeStudies, type TestStudy } from '../test/retrieve/studies.js';
+import { flushPageCache } from './lib.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.resolve(BENCH, '../bin/niffler.js');
@@ -25,6 +26,8 @@ const ROWS = Number(process.env['RETRIEVE_BENCH_ROWS'] ?? 500);
 const RUNS = Number(process.env['RETRIEVE_BENCH_RUNS'] ?? 3);
 /** Node flags for our side while iterating, e.g. `--cpu-prof --cpu-prof-dir=DIR`. */
 const NODE_ARGS = (process.env['RETRIEVE_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+/** More `niffler retrieve` options, e.g. `--mode get` (quoted ratios use the defaults). */
+const RETRIEVE_ARGS = (process.env['RETRIEVE_BENCH_ARGS'] ?? '').split(' ').filter(Boolean);
 const ENV = { ...process.env, TCP_NODELAY: '1', NIFFLER_CONFIG: '' };
 
 function run(
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
     }
 
     const retrieve = async (config: string, out: string): Promise<number> => {
+      flushPageCache();
       const t = performance.now();
       const result = await run(process.execPath, [
         ...NODE_ARGS,
@@ -122,6 +126,7 @@ async function main(): Promise<void> {
         '--progress',
         'none',
         '--no-email',
+        ...RETRIEVE_ARGS,
       ]);
       const seconds = (performance.now() - t) / 1000;
       const got = await countFiles(out);
@@ -145,6 +150,7 @@ async function main(): Promise<void> {
         await mkdir(storescp.directory);
         movedAside.push(`${storescp.directory}.run${i}`);
       }
+      flushPageCache();
       const t = performance.now();
       for (const study of studies) {
         const r = await run('movescu', [
