@@ -32,7 +32,7 @@ import {
   waitForPort,
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
-import { countFiles, flushPageCache } from './lib.js';
+import { countFiles, flushPageCache, warmPageCache } from './lib.js';
 
 // BENCH_RECEIVER_RUNS / _FILES / _LATENCY=0 / _RECEIVERS=niffler,storescp shorten a run while
 // iterating; the quoted ratios come from the defaults.
@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   // Always the full set (a different count would regenerate the shared directory), then the
   // first COUNT of it.
   const files = ensureCtFiles(2000).slice(0, COUNT);
+  warmPageCache(files);
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
   const runs: Run[] = [];

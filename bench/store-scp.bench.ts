@@ -48,7 +48,7 @@ import {
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
 import { ensureLargeFiles } from './generate-large.js';
-import { countFiles, flushPageCache, startNifflerStoreScp } from './lib.js';
+import { countFiles, flushPageCache, startNifflerStoreScp, warmPageCache } from './lib.js';
 
 const RUNS = Number(process.env['BENCH_STORE_SCP_RUNS'] ?? 3);
 const WORK = path.join(DATA_DIR, 'store-scp');
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
   const runs: Run[] = [];
   for (const set of sets) {
     const bytes = set.files.reduce((sum, f) => sum + statSync(f).size, 0);
+    warmPageCache(set.files);
     for (const associations of ASSOCIATIONS) {
       for (let run = 1; run <= RUNS; run++) {
         // The order rotates, so no side always runs first (page cache, CPU frequency).
