@@ -28,8 +28,11 @@ import { encodeFileMetaHeader, type FileMetaInfo } from '../dicom/write/part10.j
 import { syncDirectory, TEMP_PREFIX } from './durable-file.js';
 import { HeaderReader } from './header-reader.js';
 
-/** Bytes gathered before they are written (one writev); an object below it is written once. */
-const FLUSH_AT = 2 * 1024 * 1024;
+/**
+ * Bytes gathered before they are written (one writev); an object below it (a CT or MR image) is
+ * written once. Two may be held, so an association holds at most 2 MiB of an object.
+ */
+const FLUSH_AT = 1024 * 1024;
 const DONE = Promise.resolve();
 /**
  * Temporary names: a random tag per process and a counter, unique within the directory (one per
