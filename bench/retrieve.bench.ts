@@ -192,6 +192,11 @@ async function main(): Promise<void> {
     console.log(
       `RATIO retrieve-${ROWS}-rows-fsync-vs-movescu-loop ${(b / af).toFixed(2)} (informative)`,
     );
+    // Run by run (each run's loop over its own niffler time): the spread behind the median.
+    const perRun = ours.map((seconds, i) => theirs[i]! / seconds);
+    console.log(
+      `per run: ${perRun.map((r) => r.toFixed(2)).join(', ')} (lowest ${Math.min(...perRun).toFixed(2)})`,
+    );
     await mkdir(path.join(BENCH, 'results'), { recursive: true });
     await writeFile(
       path.join(BENCH, 'results', 'retrieve.json'),
