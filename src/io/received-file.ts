@@ -30,7 +30,8 @@ import { HeaderReader } from './header-reader.js';
 
 /**
  * Bytes gathered before they are written (one writev); an object below it (a CT or MR image) is
- * written once. Two may be held, so an association holds at most 2 MiB of an object.
+ * written once. Two may be held, so the writer holds at most 2 MiB of an object (plus the chunk
+ * that filled the second).
  */
 const FLUSH_AT = 1024 * 1024;
 const DONE = Promise.resolve();
@@ -65,6 +66,8 @@ export class ReceivedFile {
    * must not be closed under a write.
    */
   private flushing: Promise<void> | undefined;
+  /** The seal under way or done: abort waits for it, since it uses the descriptor. */
+  private sealing: Promise<void> | undefined;
   /** open → sealed (data durable, still under the temporary name) → released or aborted. */
   private state: 'open' | 'sealed' | 'done' = 'open';
 
@@ -90,7 +93,9 @@ export class ReceivedFile {
    * unless a full batch is already being written when the next one is full.
    */
   write(chunk: Uint8Array): Promise<void> {
-    if (this.state !== 'open') throw new Error('write after seal or abort');
+    if (this.state !== 'open' || this.sealing !== undefined) {
+      throw new Error('write after seal or abort');
+    }
     this.headerReader.write(chunk);
     this.push(chunk);
     if (this.batchLength < this.flushAt) return DONE;
@@ -112,8 +117,15 @@ export class ReceivedFile {
    * temporary name when it resolves. The descriptor is closed in the background (a hard link
    * needs only the name); release and abort wait for that close.
    */
-  async seal(options: { fsync?: boolean } = {}): Promise<void> {
-    if (this.state !== 'open') throw new Error('seal after seal or abort');
+  seal(options: { fsync?: boolean } = {}): Promise<void> {
+    if (this.state !== 'open' || this.sealing !== undefined) {
+      return Promise.reject(new Error('seal after seal or abort'));
+    }
+    this.sealing = this.sealNow(options);
+    return this.sealing;
+  }
+
+  private async sealNow(options: { fsync?: boolean }): Promise<void> {
     this.flush();
     await this.flushing;
     const fd = await this.opening;
@@ -153,8 +165,12 @@ export class ReceivedFile {
     await call<void>((cb) => unlink(this.tempPath, cb));
   }
 
-  /** Closes and removes the temporary file (if it was made); safe to call more than once. */
+  /**
+   * Closes and removes the temporary file (if it was made); safe to call more than once. A seal
+   * under way finishes first (it owns the descriptor until it has handed it to the close).
+   */
   async abort(): Promise<void> {
+    await this.sealing?.catch(() => undefined);
     if (this.state === 'done') return;
     const sealed = this.state === 'sealed';
     this.state = 'done';

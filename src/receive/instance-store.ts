@@ -5,8 +5,8 @@
  *
  *   1. stream the data set, as received, behind a new file meta group into a temporary file in
  *      this process's temporary directory under the storage root (temp-area.ts,
- *      io/received-file.ts); memory is two write batches plus the header, whatever the
- *      object's size;
+ *      io/received-file.ts); memory is two 1 MiB write batches plus the header, whatever
+ *      the object's size;
  *   2. parse the header up to Pixel Data as the bytes pass (the incremental DicomParser);
  *   3. compute the destination from the path template (every component sanitised);
  *   4. fdatasync the file, then give it its final name with a hard link that never replaces an

@@ -1,6 +1,7 @@
 // ReceivedFile, the writer of every received object, and syncDirectory, on a real file system:
 // bytes in order whatever the batch size, background writes, rename into place, abort.
 import assert from 'node:assert/strict';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -73,6 +74,28 @@ describe('ReceivedFile', () => {
     void file.write(Buffer.alloc(300_000, 2));
     await file.abort();
     assert.deepEqual(await readdir(dir), [], 'the temporary file is removed');
+  });
+
+  it('an abort during a seal waits for it: the descriptor is closed once, never under it', async () => {
+    const dir = await mkdtemp(path.join(root, 'abort-during-seal-'));
+    const file = new ReceivedFile(dir, INFO);
+    await file.write(Buffer.alloc(5000, 3));
+    const sealing = file.seal({ fsync: true });
+    await file.abort();
+    // The descriptor number the file had is free again: whoever gets it must keep it.
+    const other = openSync(path.join(dir, 'other'), 'w');
+    try {
+      await sealing;
+      assert.doesNotThrow(
+        () => fstatSync(other),
+        'the seal did not close a descriptor it no longer owns',
+      );
+    } finally {
+      closeSync(other);
+    }
+    await assert.rejects(file.rename(path.join(dir, 'out.dcm')), /rename before seal/);
+    assert.deepEqual(await temporaries(dir), [], 'the aborted file is removed');
+    assert.deepEqual(await readdir(dir), ['other'], 'and never given its real name');
   });
 
   it('removes the temporary file when the rename fails, and names the error', async () => {

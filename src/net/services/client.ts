@@ -149,6 +149,8 @@ type Receiving =
       readonly command: CommandOf<'C-STORE-RQ'>;
       readonly contextId: number;
       sink: Promise<StoreSink | { refused: number; comment: string }>;
+      /** The fragment being stored (settles, never rejects): an abort waits for it. */
+      tail: Promise<void>;
     };
 
 /**
@@ -503,7 +505,11 @@ export class DicomClient {
     const receiving = this.receiving;
     this.receiving = undefined;
     if (receiving?.kind === 'store') {
-      void receiving.sink.then((sink) => ('refused' in sink ? undefined : sink.abort()));
+      // After the fragment being stored: the sink must not be aborted under a write or a seal.
+      void receiving.tail
+        .then(() => receiving.sink)
+        .then((sink) => ('refused' in sink ? undefined : sink.abort()))
+        .catch(() => undefined);
     }
     this.resolveEnded(ending);
   }
@@ -786,7 +792,11 @@ export class DicomClient {
     this.touchDimseTimer();
     const receiving = this.receiving;
     if (receiving === undefined) return;
-    if (receiving.kind === 'store') return this.storeFragment(receiving, event);
+    if (receiving.kind === 'store') {
+      const step = this.storeFragment(receiving, event);
+      receiving.tail = step.catch(() => undefined);
+      return step;
+    }
     receiving.length += event.data.length;
     if (receiving.length > MAX_RESPONSE_DATASET) {
       this.protocolError(`response data set longer than ${MAX_RESPONSE_DATASET} bytes`);
@@ -826,7 +836,13 @@ export class DicomClient {
       this.respondStore(contextId, command, Status.MistypedArgument, 'no data set');
       return;
     }
-    this.receiving = { kind: 'store', command, contextId, sink: this.openSink(command, contextId) };
+    this.receiving = {
+      kind: 'store',
+      command,
+      contextId,
+      sink: this.openSink(command, contextId),
+      tail: Promise.resolve(),
+    };
   }
 
   private async openSink(
