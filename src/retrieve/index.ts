@@ -42,3 +42,4 @@ export { ProgressModel, renderBar, plainLine, jsonLine } from './output/progress
 export { listRunsText } from './output/runs.js';
 export { sendRunMail, summaryText } from './output/email.js';
 export type { SmtpSettings } from './output/email.js';
+export { loggableError } from './run/failures.js';

@@ -73,12 +73,15 @@ export async function prepareCohort(
       cause: error,
     });
   }
+  // A UTF-8 byte order mark goes before decoding: read as Latin-1 (below) it would become three
+  // letters in front of the first column's name, and that column would no longer be a key.
+  const body = hasUtf8Bom(bytes) ? bytes.subarray(3) : bytes;
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
   } catch {
     // Spreadsheets on Windows still export Latin-1: read it as such rather than refuse.
-    text = bytes.toString('latin1');
+    text = body.toString('latin1');
   }
   const records = parseCsv(text, csvPath);
   const [header, ...data] = records;
@@ -119,4 +122,8 @@ export async function prepareCohort(
     notes,
     plan,
   };
+}
+
+function hasUtf8Bom(bytes: Uint8Array): boolean {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 }

@@ -15,6 +15,7 @@ import type { RunRecord } from '../store/queries/retrieve.js';
 import { sendRunMail } from './output/email.js';
 import { buildSpec, checkOptions, cohortSettings, type RetrieveInput } from './options.js';
 import { prepareCohort, type PreparedCohort } from './prepare.js';
+import { loggableError } from './run/failures.js';
 import type { RunEnding } from './run/executor.js';
 import {
   executeRun,
@@ -73,6 +74,9 @@ export async function retrieveCohort(
   options: RetrievalOptions = {},
 ): Promise<RetrievalOutcome> {
   const { prepared, spec } = await planFromInput(config, input);
+  // A column that is not a query key is ignored: say so on every run, not only on --dry-run, so a
+  // misspelt key column cannot widen the queries unnoticed.
+  for (const note of prepared.notes) options.log?.(note);
   const featuresets = loadFeaturesets(config.featuresets).featuresets;
   const db = await openRetrievalDatabase(config, spec.out);
   try {
@@ -180,7 +184,8 @@ async function mail(
         counts: Object.fromEntries(Object.entries(result.counts).map(([k, v]) => [k, v ?? 0])),
         reportPath: result.reportPath,
         extraPaths: result.cfindOutputPath === undefined ? [] : [result.cfindOutputPath],
-        error: result.ending.state === 'failed' ? result.ending.error : undefined,
+        // An e-mail leaves the hospital's systems more easily than a log: no PACS free text.
+        error: result.ending.state === 'failed' ? loggableError(result.ending.error) : undefined,
       },
     );
   } catch (error) {

@@ -1,6 +1,9 @@
 // The pure core of cohort reading: CSV records, key columns, dates, StudyMonth, long accession
 // numbers, row problems with their lines, and the plan (levels, merged duplicate queries).
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveColumns, type ColumnOptions } from '../../src/retrieve/cohort/columns.js';
 import { parseCsv } from '../../src/retrieve/cohort/csv.js';
@@ -8,6 +11,7 @@ import { parseDate, parseDateCell, parseStudyMonth } from '../../src/retrieve/co
 import { readCohortRows, shortenAccession } from '../../src/retrieve/cohort/rows.js';
 import { RetrieveError } from '../../src/retrieve/errors.js';
 import { planRetrieval } from '../../src/retrieve/plan/plan.js';
+import { prepareCohort } from '../../src/retrieve/prepare.js';
 
 const OPTIONS = { dateFormat: '%Y%m%d', longAccession: false };
 const KEYWORDS: ColumnOptions = { columnMap: {}, unmappedColumns: 'keywords' };
@@ -36,6 +40,42 @@ describe('parseCsv', () => {
       () => parseCsv('A\n1\n"2,3\n4\n', 'c.csv'),
       (e: unknown) => e instanceof RetrieveError && /c\.csv: line 3/.test(e.message),
     );
+  });
+});
+
+describe('prepareCohort', () => {
+  it('a UTF-8 file with a byte order mark and a stray Latin-1 byte keeps its first key column', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'niffler-cohort-'));
+    try {
+      const csv = path.join(dir, 'cohort.csv');
+      // "café" in the notes with a Latin-1 é: not valid UTF-8, so the file is read as Latin-1.
+      await writeFile(
+        csv,
+        Buffer.concat([
+          Buffer.from([0xef, 0xbb, 0xbf]),
+          Buffer.from('PatientID,StudyDate,Note\n12345,20200101,caf'),
+          Buffer.from([0xe9, 0x0a]),
+        ]),
+      );
+      const prepared = await prepareCohort(csv, {
+        columnMap: {},
+        unmappedColumns: 'keywords',
+        dateFormat: '%Y%m%d',
+        longAccession: false,
+        level: 'auto',
+        filters: [],
+        onRowError: 'stop',
+      });
+      // Read as Latin-1 with the mark left in, the header was "ï»¿PatientID": not a key, and
+      // the row would have asked for every patient's studies of that day.
+      assert.deepEqual(
+        prepared.columns.map((c) => c.keyword),
+        ['PatientID', 'StudyDate'],
+      );
+      assert.deepEqual(prepared.notes, ['column "Note" is not a query key']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

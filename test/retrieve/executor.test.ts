@@ -222,6 +222,99 @@ describe('retrieval against a scripted PACS', () => {
   });
 });
 
+describe("a request cut short by another row's fatal error", () => {
+  let work: string;
+  let server: DicomServer;
+  let port: number;
+  let config: Config;
+  let written: WrittenInstance[];
+  let gets = 0;
+  let refuse = true;
+  let slowStarted: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (slowStarted = resolve));
+
+  before(async () => {
+    work = await tempDir('retrieve-interrupted');
+    const files = path.join(work, 'files');
+    await mkdir(files);
+    written = await writeStudies(files, [twoCtStudy('SLOW', '2.25.91')]);
+    server = new DicomServer({
+      aeTitle: 'CUT',
+      host: LOCALHOST,
+      port: 0,
+      handlers: {
+        find: async function* ({ identifier }) {
+          const patient = text(identifier, 'PatientID');
+          if (patient === 'FATAL' && refuse) {
+            // Refused once the other row's C-GET is under way: the run stops and cancels it.
+            await started;
+            throw new DimseStatusError(Status.RefusedNotAuthorized, 'not for you');
+          }
+          if (patient !== 'SLOW') return;
+          yield studyMatch(patient, '2.25.91', 2);
+        },
+        get: async function* ({ store, signal }) {
+          gets++;
+          if (gets > 1) return yield* sendInstances(store, written);
+          // The first C-GET sends one instance, then holds until the run cancels it.
+          let completed = 0;
+          if ((await store(await readInstanceFile(written[0]!.file))) === Status.Success) {
+            completed++;
+          }
+          yield { remaining: 1, completed, failed: 0, warning: 0 };
+          slowStarted();
+          await new Promise<void>((resolve) => {
+            if (signal.aborted) resolve();
+            signal.addEventListener('abort', () => resolve(), { once: true });
+            setTimeout(resolve, 20_000).unref();
+          });
+          return { completed, failed: 0, warning: 0 };
+        },
+      },
+    });
+    port = (await server.listen()).port;
+    config = await writeTestConfig(work, {
+      jobs: { maxAttempts: 1, backoffSeconds: 1, backoffMaxSeconds: 1 },
+      retrieve: { mode: 'get' },
+    });
+  });
+
+  after(async () => {
+    await server?.close(1_000);
+    await removeDir(work);
+  });
+
+  it('leaves the cancelled study unsaved, so the resumed run asks for it again', async () => {
+    const csv = path.join(work, 'cohort.csv');
+    await writeFile(csv, 'PatientID,Note\nSLOW,a\nFATAL,b\n');
+    const out = path.join(work, 'out');
+    const from = `CUT@${LOCALHOST}:${port}`;
+    const log: string[] = [];
+    const outcome = await retrieveCohort(
+      config,
+      { csv, from, out, concurrency: 2, studiesPerRequest: 1 },
+      { noEmail: true, clock: fakeClock(), log: (line) => log.push(line) },
+    );
+    assert.equal(outcome.ending?.state, 'failed', JSON.stringify(outcome.ending));
+    // A column that is no query key is announced on a real run too, not only on --dry-run.
+    assert.ok(log.includes('column "Note" is not a query key'), JSON.stringify(log));
+    assert.deepEqual(outcome.counts, { pending: 2 });
+    refuse = false;
+    const resumed = await resumeRetrieval(
+      config,
+      outcome.run.id,
+      out,
+      {},
+      { noEmail: true, clock: fakeClock() },
+    );
+    assert.equal(resumed.ending?.state, 'done', JSON.stringify(resumed.ending));
+    // SLOW is done; FATAL, no longer refused, matches nothing. Before the fix the cut-short study
+    // was saved as partial (its one attempt used up) and the resumed run reused it.
+    assert.deepEqual(resumed.counts, { done: 1, 'not-found': 1 });
+    assert.equal(gets, 2, 'the study was asked for again');
+  });
+});
+
 describe('studies requested in lists (C-GET of several StudyInstanceUIDs)', () => {
   let work: string;
   let server: DicomServer;
@@ -371,6 +464,25 @@ describe('pure parts', () => {
       jsonLine({ kind: 'row-done', row: 1, line: 2, outcome }, snapshot),
       /DOE|000123/,
     );
+    // A study's error, in the JSON line of its unit-done event, is cleaned the same way.
+    const unit = {
+      unitKey: '2.25.1',
+      studyInstanceUid: '2.25.1',
+      seriesInstanceUid: null,
+      state: 'partial' as const,
+      expected: 2,
+      received: 1,
+      completed: 1,
+      failed: 1,
+      warning: 0,
+      bytes: 1000,
+      error: `C-MOVE: ${messageOf(failure)}`,
+      attempts: 3,
+      finishedAt: 0,
+    };
+    const unitLine = jsonLine({ kind: 'unit-done', unit, reused: false }, snapshot);
+    assert.doesNotMatch(unitLine, /DOE|000123/, unitLine);
+    assert.match(unitLine, /A701/, 'the status stays');
   });
 
   it('completeness: failures, the announced count, and what actually arrived', () => {

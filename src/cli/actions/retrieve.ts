@@ -4,6 +4,7 @@ import {
   formatPlan,
   jsonLine,
   listRunsText,
+  loggableError,
   openRetrievalDatabase,
   planFromInput,
   plainLine,
@@ -238,7 +239,9 @@ function summarise(outcome: RetrievalOutcome): number {
   }
   if (outcome.ending?.state === 'failed') {
     process.stderr.write(
-      `niffler retrieve: run ${outcome.run.id} failed: ${outcome.ending.error}\n`,
+      // Without the PACS's free-text comment (it may name the patient); report.csv and the
+      // run's record keep the whole text.
+      `niffler retrieve: run ${outcome.run.id} failed: ${loggableError(outcome.ending.error)}\n`,
     );
     process.stderr.write(
       `niffler retrieve: fix it, then: niffler retrieve resume ${outcome.run.id}\n`,

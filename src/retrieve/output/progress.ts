@@ -169,7 +169,8 @@ export function plainLine(event: RunEvent, snapshot: ProgressSnapshot): string |
 
 /** A JSON line for machines: the event and the progress at that moment. */
 export function jsonLine(event: RunEvent, snapshot: ProgressSnapshot): string {
-  // A find-only row's matches hold patient IDs: counts only. The error loses the PACS's comment.
+  // A find-only row's matches hold patient IDs: counts only. Errors lose the PACS's comment
+  // (free text, where some PACS put the patient's name or ID), a row's and a study's alike.
   const safe =
     event.kind === 'row-done'
       ? {
@@ -181,6 +182,8 @@ export function jsonLine(event: RunEvent, snapshot: ProgressSnapshot): string {
               event.outcome.error === undefined ? undefined : loggableError(event.outcome.error),
           },
         }
-      : event;
+      : event.kind === 'unit-done' && event.unit.error !== null
+        ? { ...event, unit: { ...event.unit, error: loggableError(event.unit.error) } }
+        : event;
   return JSON.stringify({ event: safe, progress: snapshot });
 }

@@ -599,6 +599,11 @@ export class RunExecutor {
     }
   }
 
+  /** A cancel or a fatal error aborts the requests under way (C-CANCEL). */
+  private interrupted(): boolean {
+    return this.stopping === 'cancel' || this.stopping === 'fatal';
+  }
+
   /** A unit this run fetched before (a resume) is reused; any other is requested on its own. */
   private async fetchUnit(unit: RetrieveUnit): Promise<UnitRecord> {
     const existing = await getUnit(this.o.db.kysely, this.o.runId, unit.key);
@@ -624,9 +629,7 @@ export class RunExecutor {
         try {
           result = await this.request([unit], unit.key);
         } catch (caught) {
-          if (caught instanceof Stop || this.stopping === 'cancel' || this.stopping === 'fatal') {
-            throw new Stop();
-          }
+          if (caught instanceof Stop || this.interrupted()) throw new Stop();
           const kind = classifyFailure(caught);
           if (kind === 'fatal') {
             throw new FatalRunError(`${operationName(delivery)}: ${messageOf(caught)}`, {
@@ -644,6 +647,9 @@ export class RunExecutor {
         if (result !== undefined) {
           const check = completeness(unit, result, external ? undefined : arrivals.count(unit.key));
           if (check.complete) break;
+          // Cut short by a cancel or another row's fatal error (its C-CANCEL): not a failed
+          // attempt, and nothing to save, so a resumed run asks for this study again.
+          if (this.interrupted()) throw new Stop();
           error ??= check.reason;
         }
         if (attempt < retry.maxAttempts) {
