@@ -24,7 +24,7 @@
  * at the next start, recovery.ts finds each leftover, and the final name it may have been linked
  * to, and removes both unless the index holds that file.
  */
-import { unlink } from 'node:fs/promises';
+import { link, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Dataset } from '../dicom/dataset.js';
 import { makeTag, type Tag } from '../dicom/tag.js';
@@ -91,6 +91,12 @@ export interface CommitResult {
    * still gets Success: the object is stored, once.
    */
   readonly discard?: boolean | undefined;
+  /**
+   * The index row was a purged instance's, restored by this copy. Its file took the lowest free
+   * name, which may be the purged file's old name: a purge still deleting that series' files may
+   * have removed it, so the store checks the file is there and links it again if not.
+   */
+  readonly restored?: boolean | undefined;
 }
 
 export type CommitHook = (stored: StoredInstance) => Promise<CommitResult | void>;
@@ -156,6 +162,25 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler & {
         : Promise.resolve(options.tempDirectory));
   const cleanupFailed = (path: string) => (error: unknown) => {
     options.onCleanupError?.(path, error);
+  };
+  /**
+   * After a restore (CommitResult.restored) the file must still be at `linked`: a purge that was
+   * deleting the series' files when this copy took the old name may have removed it. The
+   * temporary name still holds the data (it goes after the answer): link it again.
+   */
+  const relinkIfPurged = async (tempPath: string, linked: string, directory: string) => {
+    try {
+      await stat(linked);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    // The purge may have removed the emptied folders too.
+    directories.forget(directory);
+    directorySync.forget(directory);
+    await directories.ensure(directory);
+    await link(tempPath, linked);
+    if (fsync) await directorySync.sync(directory);
   };
   const handler: StoreHandler = async (request: StoreRequest) => {
     await options.admit?.(request);
@@ -229,6 +254,7 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler & {
         });
         committed = true;
         if (result?.discard === true) await unlink(linked).catch(cleanupFailed(linked));
+        if (result?.restored === true) await relinkIfPurged(writer.tempPath, linked, directory);
         // The temporary name goes after the answer: the commit is what made the object
         // durable, and recovery removes a temporary name left behind by a crash.
         track(writer.release().catch(cleanupFailed(writer.tempPath)));

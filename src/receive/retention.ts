@@ -19,6 +19,7 @@ import { rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../store/database.js';
 import {
+  lockPurgedPaths,
   markFilesRemoved,
   markPurged,
   pendingRemovals,
@@ -111,7 +112,7 @@ export class Retention {
         );
         if (!marked.purged) continue;
         progressed = true;
-        const files = await this.removeFiles(marked.paths);
+        const files = await this.removeFiles(candidate.seriesInstanceUid);
         await markFilesRemoved(db.kysely, candidate.seriesInstanceUid, now, this.clock());
         report = add(report, { series: 1, files });
       }
@@ -137,7 +138,7 @@ export class Retention {
     for (;;) {
       const pending = await pendingRemovals(db.kysely, 100);
       for (const p of pending) {
-        const files = await this.removeFiles(p.paths);
+        const files = await this.removeFiles(p.seriesInstanceUid);
         await markFilesRemoved(db.kysely, p.seriesInstanceUid, p.purgedAt, this.clock());
         report = add(report, { series: 1, files });
       }
@@ -145,23 +146,28 @@ export class Retention {
     }
   }
 
-  /** Deletes files (a missing one is fine) and then the folders they leave empty. */
-  private async removeFiles(relativePaths: readonly string[]): Promise<number> {
+  /**
+   * Deletes the files of a series' purged instances (a missing one is fine), read and deleted with
+   * their rows locked (lockPurgedPaths says why), then the folders they leave empty.
+   */
+  private async removeFiles(seriesUid: string): Promise<number> {
     const root = path.resolve(this.options.root);
     let removed = 0;
     const folders = new Set<string>();
-    for (const relative of relativePaths) {
-      const file = path.resolve(root, relative);
-      // Index paths are ours, but never follow one out of the storage root.
-      if (!file.startsWith(`${root}${path.sep}`)) continue;
-      try {
-        await unlink(file);
-        removed++;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await this.options.db.transaction(async (tx) => {
+      for (const relative of await lockPurgedPaths(tx, seriesUid)) {
+        const file = path.resolve(root, relative);
+        // Index paths are ours, but never follow one out of the storage root.
+        if (!file.startsWith(`${root}${path.sep}`)) continue;
+        try {
+          await unlink(file);
+          removed++;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
+        folders.add(path.dirname(file));
       }
-      folders.add(path.dirname(file));
-    }
+    });
     // Deepest first, each up to the root; rmdir refuses a folder that is not empty, so a folder
     // another series or a concurrent store still uses stays.
     const sorted = [...folders].sort((a, b) => b.length - a.length);

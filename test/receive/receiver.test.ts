@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Status } from '../../src/net/dimse/status.js';
 import { readInstanceFile } from '../../src/net/services/instance-file.js';
+import { Retention } from '../../src/receive/retention.js';
 import { featuresetRows, findSeries, indexSummary, listJobs } from '../../src/store/index.js';
 import { DIALECTS } from '../helpers/databases.js';
 import { startTestReceiver, type TestReceiver } from '../helpers/receiver.js';
@@ -367,6 +368,45 @@ for (const dialect of DIALECTS) {
       );
       const rows = await featuresetRows(r.t.db.kysely, 'featureset3');
       assert.equal(rows.length, 4, 'featureset rows stay');
+    });
+
+    it('a purged instance sent again while its purge still deletes files keeps its file', async () => {
+      // A purge interrupted before its files were all deleted (a crash, or another receiver
+      // still at it): the series is back in the journal.
+      const { identity } = set[0]!;
+      await r.t.db.kysely
+        .updateTable('series')
+        .set({ files_removed_at: null })
+        .where('series_instance_uid', '=', identity.seriesInstanceUid)
+        .execute();
+      // Another receiver's round lists the pending purge; before it deletes, the PACS sends the
+      // purged instance again: it takes its old name (the old file is gone) and is acknowledged.
+      const other = new Retention({
+        db: r.t.db,
+        root: r.root,
+        policy: 'none',
+        nightlyAt: 0,
+        disk: r.receiver.disk,
+        clock: () => now,
+      });
+      const statuses: number[] = [];
+      const inner = other as unknown as { removeFiles: (of: unknown) => Promise<number> };
+      const removeFiles = inner.removeFiles.bind(other);
+      inner.removeFiles = async (of) => {
+        // The only pending purge is this series': its first removal is the moment.
+        if (statuses.length === 0) statuses.push(...(await send(r.port, [set[0]!.file])));
+        return removeFiles(of);
+      };
+      await other.finishPending();
+      assert.deepEqual(statuses, [Status.Success], 'the copy was acknowledged');
+      const row = await r.t.db.kysely
+        .selectFrom('instances')
+        .select(['path', 'purged_at'])
+        .where('sop_instance_uid', '=', identity.sopInstanceUid)
+        .executeTakeFirstOrThrow();
+      assert.equal(row.purged_at, null, 'the row is live again');
+      // Before the fix the round deleted the paths it had listed, this one's new file among them.
+      assert.ok(existsSync(path.join(r.root, row.path)), `${row.path} is on disk`);
     });
 
     it('writes no patient data into its logs', () => {

@@ -28,6 +28,7 @@ import {
   JobError,
   JobRunner,
   listJobs,
+  lockPurgedPaths,
   markFilesRemoved,
   markPurged,
   openDatabase,
@@ -402,6 +403,11 @@ for (const dialect of DIALECTS) {
         0,
         'a purged series answers no query',
       );
+      assert.deepEqual(
+        await t.db.transaction((tx) => lockPurgedPaths(tx, uid)),
+        ['p/8.1.dcm'],
+        'what a removal deletes, read under the lock',
+      );
       await markFilesRemoved(t.db.kysely, uid, T0 + 2e9, T0 + 2e9);
       assert.equal(
         (await pendingRemovals(t.db.kysely)).some((p) => p.seriesInstanceUid === uid),
@@ -417,6 +423,12 @@ for (const dialect of DIALECTS) {
         }),
       );
       assert.equal(again.outcome, 'restored', 'a purged instance sent again is stored again');
+      assert.equal(again.previousPath, 'p/8.1.dcm', "the purged file is the caller's to remove");
+      assert.deepEqual(
+        await t.db.transaction((tx) => lockPurgedPaths(tx, uid)),
+        [],
+        'a restored row is no purge file any more',
+      );
       assert.equal(again.seriesVersion, 2, 'as a new version of the series');
       assert.equal((await findSeries(t.db.kysely, { SeriesInstanceUID: uid })).length, 1, 'back');
     });

@@ -94,7 +94,10 @@ export interface IndexResult {
    * between receivers): featuresets in series mode are filled from it.
    */
   readonly firstOfSeries: boolean;
-  /** replaced: the file the row pointed to before; duplicate-kept-first: the file kept. */
+  /**
+   * replaced or restored: the file the row pointed to before (a restored row's is a purged file);
+   * duplicate-kept-first: the file kept.
+   */
   readonly previousPath?: string;
   /** The `stored` event, when one was enqueued. */
   readonly storedJobId?: number;
@@ -338,9 +341,9 @@ export async function indexInstance(
   } else if (policy === 'replace' || restoring) {
     outcome = restoring ? 'restored' : 'replaced';
     instanceId = first.id;
-    // A restored row's old file is retention's to delete (it may already be gone, and the new
-    // copy may have taken its name): only a replaced file is the caller's to remove.
-    if (!restoring) previousPath = first.path;
+    // The old file is the caller's to remove: a replaced copy, or a restored row's purged file
+    // (which retention may be deleting too; no row names it any more once this commits).
+    previousPath = first.path;
     if (first.series_ref === series.id) countDelta = 0;
     await tx.updateTable('instances').set(row).where('id', '=', first.id).execute();
   } else {

@@ -109,6 +109,33 @@ export async function markPurged(
   return { purged: true, paths: rows.map((r) => r.path).sort() };
 }
 
+/**
+ * The paths of a series' instances that are still purged, their rows locked (FOR UPDATE on
+ * PostgreSQL; on SQLite the write transaction holds every writer). Read in the transaction that
+ * deletes the files: a re-sent copy of a purged instance may have taken its old name once the old
+ * file was gone, and its row is restored when it commits. Seen restored here, its path is left
+ * alone; restored after this transaction, it finds its file deleted and links it again
+ * (instance-store). A list read earlier, outside the lock, could delete the new copy of an
+ * acknowledged instance.
+ */
+export async function lockPurgedPaths(tx: Executor, seriesUid: string): Promise<string[]> {
+  const isPostgres = dialectOf(tx) === 'postgres';
+  const series = await tx
+    .selectFrom('series')
+    .select('id')
+    .where('series_instance_uid', '=', seriesUid)
+    .executeTakeFirst();
+  if (series === undefined) return [];
+  const rows = await tx
+    .selectFrom('instances')
+    .select('path')
+    .where('series_ref', '=', series.id)
+    .where('purged_at', 'is not', null)
+    .$if(isPostgres, (qb) => qb.forUpdate())
+    .execute();
+  return rows.map((r) => r.path).sort();
+}
+
 /** A purge whose files may not all be deleted yet (the process stopped between the steps). */
 export interface PendingRemoval {
   readonly seriesInstanceUid: string;
