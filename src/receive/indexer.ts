@@ -26,7 +26,12 @@ import {
 import type { Logger, Phi } from '../util/log.js';
 import { GroupCommitter } from './group-commit.js';
 import { instanceRecord } from './instance-record.js';
-import type { CommitHook, CommitResult, StoredInstance } from './instance-store.js';
+import {
+  CommittedNotDurableError,
+  type CommitHook,
+  type CommitResult,
+  type StoredInstance,
+} from './instance-store.js';
 import type { ReceiverMetrics } from './metrics.js';
 
 export interface IndexerOptions {
@@ -94,7 +99,9 @@ export class Indexer {
     const { result, durable } = await this.committer.submit({ record, stored });
     // The next batch runs while this one's commit is flushed; nothing is answered or removed
     // before it is on disk.
-    await durable;
+    await durable.catch((error: unknown) => {
+      throw new CommittedNotDurableError(error);
+    });
     const { metrics, logger, phi } = this.options;
     metrics?.instancesReceived.inc({ calling_ae: stored.callingAeTitle });
     metrics?.bytesReceived.inc({ calling_ae: stored.callingAeTitle }, stored.size);

@@ -101,6 +101,23 @@ export interface CommitResult {
 
 export type CommitHook = (stored: StoredInstance) => Promise<CommitResult | void>;
 
+/**
+ * Thrown by a commit hook whose transaction committed but could not be made durable (the WAL's
+ * fdatasync failed): the sender gets a failure and may send again, but the row exists, so its
+ * file stays.
+ */
+export class CommittedNotDurableError extends Error {
+  constructor(cause: unknown) {
+    super(
+      `the index commit is not durable: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+    this.name = 'CommittedNotDurableError';
+  }
+}
+
 export interface InstanceStoreOptions {
   /** The storage root (created when missing). */
   readonly root: string;
@@ -260,6 +277,7 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler & {
         track(writer.release().catch(cleanupFailed(writer.tempPath)));
         return { status: Status.Success };
       } catch (error) {
+        if (error instanceof CommittedNotDurableError) committed = true;
         if (!committed && linked !== undefined) await unlink(linked).catch(cleanupFailed(linked));
         await writer.abort();
         throw error;

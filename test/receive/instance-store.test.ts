@@ -11,6 +11,7 @@ import { Status } from '../../src/net/dimse/status.js';
 import { DicomServer } from '../../src/net/services/server.js';
 import { ReceiveError } from '../../src/receive/errors.js';
 import {
+  CommittedNotDurableError,
   instanceStore,
   type CommitResult,
   type StoredInstance,
@@ -205,6 +206,26 @@ describe('instanceStore', () => {
       assert.deepEqual(statuses, [0x0110, 0x0110, 0x0110], 'processing failure for each');
       assert.equal(store.commits.length, 3, 'the commit was attempted each time');
       assert.deepEqual(storedFiles(root), [], 'no file stays under the storage root');
+      assert.deepEqual(tempFiles(root), [], 'no temporary file stays');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps the file of a commit that is not durable, and answers a failure status', async () => {
+    // The transaction committed (the row exists) but the WAL's fdatasync failed: the sender must
+    // try again, and the row must not point to a file that was deleted.
+    const root = path.join(work, 'commit-not-durable');
+    const store = await startStore(root, {
+      commit: async () => {
+        throw new CommittedNotDurableError(new Error('EIO'));
+      },
+    });
+    try {
+      const statuses = await send(store.port, instances.slice(0, 2));
+      assert.deepEqual(statuses, [0x0110, 0x0110], 'processing failure for each');
+      assert.equal(storedFiles(root).length, 2, 'each file stays where its row says');
+      await store.settled();
       assert.deepEqual(tempFiles(root), [], 'no temporary file stays');
     } finally {
       await store.close();
