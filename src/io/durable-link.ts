@@ -43,6 +43,8 @@ export async function linkUnique(source: string, directory: string, name: string
  */
 export class DurableDirectories {
   private readonly known = new Set<string>();
+  /** Directories being made durable: a second caller waits for the first, never skips ahead. */
+  private readonly making = new Map<string, Promise<void>>();
 
   constructor(
     private readonly root: string,
@@ -52,21 +54,34 @@ export class DurableDirectories {
   ) {}
 
   /** Makes `directory` (inside the root) exist durably. */
-  async ensure(directory: string): Promise<void> {
-    if (this.known.has(directory)) return;
+  ensure(directory: string): Promise<void> {
+    if (this.known.has(directory)) return Promise.resolve();
+    let making = this.making.get(directory);
+    if (making === undefined) {
+      making = this.make(directory).finally(() => this.making.delete(directory));
+      this.making.set(directory, making);
+    }
+    return making;
+  }
+
+  private async make(directory: string): Promise<void> {
     await mkdir(directory, { recursive: true });
     if (this.fsync) {
       // Whether we created it or another writer did, sync each parent entry up to the root: a
-      // directory another process has just made may not be durable yet.
+      // directory another process has just made may not be durable yet. The directories are
+      // remembered only once the whole chain is synced: one remembered earlier would let a
+      // concurrent store answer before the entries above it were durable.
       const inside = relative(this.root, directory);
+      const synced: string[] = [];
       let current = directory;
       for (let depth = inside === '' ? 0 : inside.split(sep).length; depth > 0; depth--) {
         const parent = dirname(current);
         if (this.known.has(current)) break;
         await syncDirectory(parent);
-        this.note(current);
+        synced.push(current);
         current = parent;
       }
+      for (const made of synced) this.note(made);
     }
     this.note(directory);
   }
