@@ -93,6 +93,8 @@ export class DurableDirectories {
   forget(directory: string): void {
     for (let dir = directory; dir.startsWith(this.root) && dir !== this.root; dir = dirname(dir)) {
       this.known.delete(dir);
+      // A make under way may have run its mkdir before the removal: the next ensure starts anew.
+      this.making.delete(dir);
     }
   }
 

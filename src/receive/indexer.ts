@@ -123,14 +123,10 @@ export class Indexer {
       // (the first copy's file had vanished and this one took its name).
       return { discard: result.previousPath !== stored.relativePath };
     }
-    if (
-      (result.outcome === 'replaced' || result.outcome === 'restored') &&
-      result.previousPath !== undefined
-    ) {
+    if (result.outcome === 'replaced' && result.previousPath !== undefined) {
       if (result.previousPath !== stored.relativePath) {
         const previous = path.join(this.options.root, result.previousPath);
         await unlink(previous).catch((error: unknown) => {
-          // A restored row's purged file is usually gone already.
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
           logger?.warn(
             { event: 'cleanup-failed', error: String(error) },

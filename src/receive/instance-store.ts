@@ -192,11 +192,18 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler & {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    // The purge may have removed the emptied folders too.
-    directories.forget(directory);
-    directorySync.forget(directory);
-    await directories.ensure(directory);
-    await link(tempPath, linked);
+    // The purge may have removed the emptied folders too, even between ensure and link: twice.
+    for (let attempt = 1; ; attempt++) {
+      directories.forget(directory);
+      directorySync.forget(directory);
+      await directories.ensure(directory);
+      try {
+        await link(tempPath, linked);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 2) throw error;
+      }
+    }
     if (fsync) await directorySync.sync(directory);
   };
   const handler: StoreHandler = async (request: StoreRequest) => {

@@ -24,6 +24,7 @@ import {
   markPurged,
   pendingRemovals,
   purgeableSeries,
+  type PurgedFileCursor,
 } from '../store/queries/retention.js';
 import type { Logger } from '../util/log.js';
 import type { DiskGuard } from './disk-guard.js';
@@ -154,20 +155,25 @@ export class Retention {
     const root = path.resolve(this.options.root);
     let removed = 0;
     const folders = new Set<string>();
-    await this.options.db.transaction(async (tx) => {
-      for (const relative of await lockPurgedPaths(tx, seriesUid)) {
-        const file = path.resolve(root, relative);
-        // Index paths are ours, but never follow one out of the storage root.
-        if (!file.startsWith(`${root}${path.sep}`)) continue;
-        try {
-          await unlink(file);
-          removed++;
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    let after: PurgedFileCursor | undefined;
+    do {
+      after = await this.options.db.transaction(async (tx) => {
+        const chunk = await lockPurgedPaths(tx, seriesUid, { after });
+        for (const relative of chunk.paths) {
+          const file = path.resolve(root, relative);
+          // Index paths are ours, but never follow one out of the storage root.
+          if (!file.startsWith(`${root}${path.sep}`)) continue;
+          try {
+            await unlink(file);
+            removed++;
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          }
+          folders.add(path.dirname(file));
         }
-        folders.add(path.dirname(file));
-      }
-    });
+        return chunk.next;
+      });
+    } while (after !== undefined);
     // Deepest first, each up to the root; rmdir refuses a folder that is not empty, so a folder
     // another series or a concurrent store still uses stays.
     const sorted = [...folders].sort((a, b) => b.length - a.length);

@@ -404,9 +404,19 @@ for (const dialect of DIALECTS) {
         'a purged series answers no query',
       );
       assert.deepEqual(
-        await t.db.transaction((tx) => lockPurgedPaths(tx, uid)),
+        (await t.db.transaction((tx) => lockPurgedPaths(tx, uid))).paths,
         ['p/8.1.dcm'],
         'what a removal deletes, read under the lock',
+      );
+      // A chunk at a time: a full chunk names where the next one starts, after it nothing is left.
+      const first = await t.db.transaction((tx) => lockPurgedPaths(tx, uid, { limit: 1 }));
+      assert.deepEqual(first, {
+        paths: ['p/8.1.dcm'],
+        next: { sopInstanceUid: '8.1', copyNumber: 0 },
+      });
+      assert.deepEqual(
+        await t.db.transaction((tx) => lockPurgedPaths(tx, uid, { after: first.next, limit: 1 })),
+        { paths: [] },
       );
       await markFilesRemoved(t.db.kysely, uid, T0 + 2e9, T0 + 2e9);
       assert.equal(
@@ -423,9 +433,13 @@ for (const dialect of DIALECTS) {
         }),
       );
       assert.equal(again.outcome, 'restored', 'a purged instance sent again is stored again');
-      assert.equal(again.previousPath, 'p/8.1.dcm', "the purged file is the caller's to remove");
+      assert.equal(
+        again.previousPath,
+        undefined,
+        "the purged file is never the caller's to remove",
+      );
       assert.deepEqual(
-        await t.db.transaction((tx) => lockPurgedPaths(tx, uid)),
+        (await t.db.transaction((tx) => lockPurgedPaths(tx, uid))).paths,
         [],
         'a restored row is no purge file any more',
       );

@@ -94,10 +94,7 @@ export interface IndexResult {
    * between receivers): featuresets in series mode are filled from it.
    */
   readonly firstOfSeries: boolean;
-  /**
-   * replaced or restored: the file the row pointed to before (a restored row's is a purged file);
-   * duplicate-kept-first: the file kept.
-   */
+  /** replaced: the file the row pointed to before; duplicate-kept-first: the file kept. */
   readonly previousPath?: string;
   /** The `stored` event, when one was enqueued. */
   readonly storedJobId?: number;
@@ -341,9 +338,10 @@ export async function indexInstance(
   } else if (policy === 'replace' || restoring) {
     outcome = restoring ? 'restored' : 'replaced';
     instanceId = first.id;
-    // The old file is the caller's to remove: a replaced copy, or a restored row's purged file
-    // (which retention may be deleting too; no row names it any more once this commits).
-    previousPath = first.path;
+    // A restored row's old file is retention's to delete, never the caller's: it may be gone
+    // already, and another copy of the same instance may have taken its free name meanwhile.
+    // Only a replaced file is the caller's to remove.
+    if (!restoring) previousPath = first.path;
     if (first.series_ref === series.id) countDelta = 0;
     await tx.updateTable('instances').set(row).where('id', '=', first.id).execute();
   } else {

@@ -15,6 +15,7 @@
  * A new instance in a purged series clears the series' purged_at and opens a new version, so it
  * is processed and purged again in turn.
  */
+import { sql, type SqlBool } from 'kysely';
 import { dialectOf, type Executor } from '../database.js';
 
 export interface PurgeCandidate {
@@ -118,22 +119,51 @@ export async function markPurged(
  * (instance-store). A list read earlier, outside the lock, could delete the new copy of an
  * acknowledged instance.
  */
-export async function lockPurgedPaths(tx: Executor, seriesUid: string): Promise<string[]> {
+export async function lockPurgedPaths(
+  tx: Executor,
+  seriesUid: string,
+  options: { readonly after?: PurgedFileCursor | undefined; readonly limit?: number } = {},
+): Promise<{ paths: string[]; next?: PurgedFileCursor }> {
   const isPostgres = dialectOf(tx) === 'postgres';
+  const limit = options.limit ?? 200;
   const series = await tx
     .selectFrom('series')
     .select('id')
     .where('series_instance_uid', '=', seriesUid)
     .executeTakeFirst();
-  if (series === undefined) return [];
+  if (series === undefined) return { paths: [] };
+  const after = options.after;
+  // In SOP Instance UID order, the order in which a batch of stores takes its locks, so the two
+  // cannot deadlock; a chunk at a time, so no lock is held across thousands of deletions.
   const rows = await tx
     .selectFrom('instances')
-    .select('path')
+    .select(['path', 'sop_instance_uid', 'copy_number'])
     .where('series_ref', '=', series.id)
     .where('purged_at', 'is not', null)
+    .$if(after !== undefined, (qb) =>
+      qb.where(
+        sql<SqlBool>`(sop_instance_uid, copy_number) > (${after!.sopInstanceUid}, ${after!.copyNumber})`,
+      ),
+    )
+    .orderBy('sop_instance_uid')
+    .orderBy('copy_number')
+    .limit(limit)
     .$if(isPostgres, (qb) => qb.forUpdate())
     .execute();
-  return rows.map((r) => r.path).sort();
+  const last = rows.at(-1);
+  return {
+    paths: rows.map((r) => r.path),
+    ...(rows.length === limit &&
+      last !== undefined && {
+        next: { sopInstanceUid: last.sop_instance_uid, copyNumber: last.copy_number },
+      }),
+  };
+}
+
+/** Where the next chunk of lockPurgedPaths starts. */
+export interface PurgedFileCursor {
+  readonly sopInstanceUid: string;
+  readonly copyNumber: number;
 }
 
 /** A purge whose files may not all be deleted yet (the process stopped between the steps). */
