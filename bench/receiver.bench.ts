@@ -6,15 +6,22 @@
 //        synchronous=FULL, the four featuresets extracted),
 //      - DCMTK storescp --fork (no fsync, no index),
 //      - Orthanc 1.10 (its defaults on the reference test configuration),
+//      - the durability floor (bench/floor/durable-chain.c, compiled here with cc): the same
+//        files written by 4 threads of a C program that makes only the file system calls a
+//        receiver needs before its Success (temporary file, write, fdatasync, link, directory
+//        fsync), with no network, no parsing and no index: the most any receiver that fsyncs
+//        can reach on this disk,
 //    alternating, 3 runs each, fresh storage every run (kept until the last run: deleting
 //    thousands of files makes later file creations dearer on ext4). Ratios: niffler /
-//    storescp (target >= 1.0) and niffler / Orthanc (target >= 2.0), on the medians.
+//    storescp (target >= 1.0) and niffler / Orthanc (target >= 2.0), on the medians; and,
+//    informative, floor / storescp (the target's ceiling on this machine) and niffler / floor.
 // 2. C-STORE latency with 10 thousand and with 1 million instances already indexed (rows
 //    bulk-inserted straight into the SQLite index, not sent): 500 stores, one association, each
 //    timed from request to response; p50 and p99. Ratio p99(1M) / p99(10k), target <= 2.0.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
 import { readInstanceFile, type InstanceFile } from '../src/net/services/instance-file.js';
 import { Status } from '../src/net/dimse/status.js';
@@ -38,11 +45,11 @@ import { countFiles, flushPageCache, warmPageCache } from './lib.js';
 // iterating; the quoted ratios come from the defaults.
 const RUNS = Number(process.env['BENCH_RECEIVER_RUNS'] ?? 3);
 const LATENCY = process.env['BENCH_RECEIVER_LATENCY'] !== '0';
-const RECEIVERS = (process.env['BENCH_RECEIVER_RECEIVERS'] ?? 'niffler,storescp,orthanc')
+const ALL_RECEIVERS = ['niffler', 'storescp', 'orthanc', 'floor'] as const;
+type Receiver = (typeof ALL_RECEIVERS)[number];
+const RECEIVERS = (process.env['BENCH_RECEIVER_RECEIVERS'] ?? ALL_RECEIVERS.join(','))
   .split(',')
-  .filter((r): r is 'niffler' | 'storescp' | 'orthanc' =>
-    ['niffler', 'storescp', 'orthanc'].includes(r),
-  );
+  .filter((r): r is Receiver => (ALL_RECEIVERS as readonly string[]).includes(r));
 const ASSOCIATIONS = 4;
 const COUNT = Number(process.env['BENCH_RECEIVER_FILES'] ?? 2000);
 const WORK = path.join(DATA_DIR, 'receiver');
@@ -56,6 +63,53 @@ interface Run {
   readonly receiver: string;
   readonly seconds: number;
   readonly imagesPerSecond: number;
+  /** The floor program's own report (its timing, its step latencies). */
+  readonly floor?: FloorReport | undefined;
+}
+
+/** What bench/floor/durable-chain.c prints. */
+interface FloorReport {
+  readonly files: number;
+  readonly seconds: number;
+  readonly filesPerSecond: number;
+  readonly writeMs: readonly [number, number];
+  readonly fdatasyncMs: readonly [number, number];
+  readonly directoryFsyncMs: readonly [number, number];
+}
+
+const FLOOR_SOURCE = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  'floor',
+  'durable-chain.c',
+);
+const FLOOR_BIN = path.join(DATA_DIR, 'durable-chain');
+
+/** Compiles the floor program (cc from build-essential; the benchmark stops without it). */
+function buildFloor(): void {
+  try {
+    execFileSync('cc', ['-O2', '-pthread', '-o', FLOOR_BIN, FLOOR_SOURCE], { stdio: 'inherit' });
+  } catch (error) {
+    throw new Error(
+      `cannot compile ${FLOOR_SOURCE} with cc (install build-essential, or leave 'floor' out ` +
+        `of BENCH_RECEIVER_RECEIVERS): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+function printFloorRatios(median: (name: string) => number): void {
+  if (!RECEIVERS.includes('floor')) return;
+  if (RECEIVERS.includes('storescp')) {
+    console.log(
+      `RATIO floor-vs-storescp ${(median('floor') / median('storescp')).toFixed(2)} ` +
+        '(informative: the most a receiver that fsyncs can reach against storescp here)',
+    );
+  }
+  if (RECEIVERS.includes('niffler')) {
+    console.log(
+      `RATIO receiver-vs-floor ${(median('niffler') / median('floor')).toFixed(2)} (informative)`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -65,11 +119,14 @@ async function main(): Promise<void> {
   warmPageCache(files);
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
+  if (RECEIVERS.includes('floor')) buildFloor();
   const runs: Run[] = [];
   for (let run = 1; run <= RUNS; run++) {
     for (const receiver of RECEIVERS) {
-      const seconds = await throughput(receiver, files, run);
-      runs.push({ receiver, seconds, imagesPerSecond: files.length / seconds });
+      const floor = receiver === 'floor' ? floorRun(files, run) : undefined;
+      const seconds =
+        receiver === 'floor' ? floor!.seconds : await throughput(receiver, files, run);
+      runs.push({ receiver, seconds, imagesPerSecond: files.length / seconds, floor });
       console.log(
         `run ${run} ${receiver.padEnd(8)} ${(files.length / seconds).toFixed(0).padStart(5)} img/s (${seconds.toFixed(2)} s)`,
       );
@@ -87,6 +144,16 @@ async function main(): Promise<void> {
       rmSync(throughputDir(receiver, run), { recursive: true, force: true });
     }
   }
+  if (RECEIVERS.includes('floor')) {
+    const floor = runs.filter((r) => r.receiver === 'floor').map((r) => r.floor!);
+    console.log('\ndurability floor, per run (ms, p50/p90 over the files):');
+    for (const f of floor) {
+      console.log(
+        `  ${f.filesPerSecond.toFixed(0)} files/s: write ${f.writeMs.join('/')}, ` +
+          `fdatasync ${f.fdatasyncMs.join('/')}, directory fsync ${f.directoryFsyncMs.join('/')}`,
+      );
+    }
+  }
   if (!LATENCY) {
     // Iterating: the throughput ratios only (medians of the runs made).
     for (const peer of ['storescp', 'orthanc'] as const) {
@@ -96,13 +163,14 @@ async function main(): Promise<void> {
         `RATIO receiver-vs-${peer} ${(median('niffler') / median(peer)).toFixed(2)} (target >= ${target})`,
       );
     }
+    printFloorRatios(median);
     return;
   }
   const latency10k = await latency(10_000, files);
   const latency1m = await latency(1_000_000, files);
   const table = [
     ['receiver', 'img/s (median of 3)', 'MB/s'],
-    ...['niffler', 'storescp', 'orthanc'].map((name) => [
+    ...RECEIVERS.map((name) => [
       name,
       median(name).toFixed(0),
       ((median(name) * statSync(files[0]!).size) / 1e6).toFixed(0),
@@ -132,6 +200,7 @@ async function main(): Promise<void> {
   console.log(
     `RATIO receiver-p99-1m-vs-10k ${ratios['receiver-p99-1m-vs-10k'].toFixed(2)} (target <= 2.0)`,
   );
+  printFloorRatios(median);
   mkdirSync(path.join(path.dirname(DATA_DIR), 'results'), { recursive: true });
   writeFileSync(
     path.join(path.dirname(DATA_DIR), 'results', 'receiver.json'),
@@ -139,9 +208,25 @@ async function main(): Promise<void> {
   );
 }
 
+/** The floor program over the files, 4 threads, into a fresh directory. */
+function floorRun(files: string[], run: number): FloorReport {
+  const dir = throughputDir('floor', run);
+  mkdirSync(dir, { recursive: true });
+  flushPageCache();
+  const output = execFileSync(FLOOR_BIN, [dir, String(ASSOCIATIONS), ...files], {
+    encoding: 'utf8',
+    maxBuffer: 1024 * 1024,
+  });
+  const report = JSON.parse(output) as FloorReport;
+  if (report.files !== files.length) {
+    throw new Error(`the floor wrote ${report.files} of ${files.length} files`);
+  }
+  return report;
+}
+
 /** Seconds for 4 storescu processes to send every file to one receiver. */
 async function throughput(
-  receiver: 'niffler' | 'storescp' | 'orthanc',
+  receiver: Exclude<Receiver, 'floor'>,
   files: string[],
   run: number,
 ): Promise<number> {
