@@ -1,14 +1,18 @@
 // Pieces the benchmarks share: the built `niffler store-scp` as a receiver, and counting what a
 // receiver wrote.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   LOCALHOST,
   NIFFLER_BIN,
+  PEER_ENV,
   startTool,
   waitForPort,
   type RunningTool,
 } from '../test/helpers/scp-harness.js';
+import { DATA_DIR } from './generate-ct.js';
 
 /** Files under `dir` (at any depth) whose names `keep` accepts, dot files left out. */
 export function countFiles(dir: string, keep: (name: string) => boolean): number {
@@ -62,4 +66,37 @@ export async function startNifflerStoreScp(
   );
   await waitForPort(port, 20_000);
   return tool;
+}
+
+const FSYNC_ON_CLOSE_SOURCE = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  'floor',
+  'fsync-on-close.c',
+);
+
+/**
+ * Compiles floor/fsync-on-close.c (an LD_PRELOAD library: storescp's files fdatasynced, and
+ * their directory fsynced, when it closes them, before its C-STORE response) and returns its
+ * path. Needs cc (build-essential).
+ */
+export function buildFsyncOnClose(): string {
+  const library = path.join(DATA_DIR, 'libfsync-on-close.so');
+  mkdirSync(DATA_DIR, { recursive: true });
+  try {
+    execFileSync('cc', ['-O2', '-shared', '-fPIC', '-o', library, FSYNC_ON_CLOSE_SOURCE, '-ldl'], {
+      stdio: 'inherit',
+    });
+  } catch (error) {
+    throw new Error(
+      `cannot compile ${FSYNC_ON_CLOSE_SOURCE} with cc (install build-essential, or leave ` +
+        `the storescp-fsync side out): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return library;
+}
+
+/** The environment of a storescp made durable by `library` for the files under `dir`. */
+export function fsyncOnCloseEnv(library: string, dir: string): NodeJS.ProcessEnv {
+  return { ...PEER_ENV, LD_PRELOAD: library, FSYNC_ON_CLOSE_DIR: realpathSync(dir) };
 }

@@ -6,10 +6,13 @@
 //   - `niffler store-scp` (the built CLI) with --no-fsync (storescp does not fsync: like with like),
 //   - `niffler store-scp` as shipped (fsync of every file and its directory; informative),
 //   - DCMTK `storescp +B +xa` (bit-preserving, like ours),
+//   - the same storescp made durable (`storescp-fsync`: floor/fsync-on-close.c, preloaded,
+//     fdatasyncs each file it closes and fsyncs its directory before its C-STORE response),
 // alternating, 3 runs each, a fresh output directory every run (all kept until the end: deleting
 // thousands of files makes later file creations dearer on ext4); timed from the first movescu
 // start to the last movescu exit (Orthanc answers the C-MOVE when every sub-operation is done).
-// RATIO: images/s into store-scp --no-fsync over into storescp (target >= 1.0).
+// RATIO: images/s into store-scp --no-fsync over into storescp (target >= 1.0); informative:
+// store-scp (fsync) over storescp and over storescp-fsync.
 //
 // BENCH_MOVE_RUNS changes the number of runs.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,13 +26,22 @@ import {
   startStorescp,
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
-import { countFiles, flushPageCache, startNifflerStoreScp } from './lib.js';
+import {
+  buildFsyncOnClose,
+  countFiles,
+  flushPageCache,
+  fsyncOnCloseEnv,
+  startNifflerStoreScp,
+} from './lib.js';
 
 const RUNS = Number(process.env['BENCH_MOVE_RUNS'] ?? 3);
 const LOAD_ASSOCIATIONS = 4;
 const WORK = path.join(DATA_DIR, 'move');
-const SIDES = ['niffler-no-fsync', 'niffler', 'storescp'] as const;
+const SIDES = ['niffler-no-fsync', 'niffler', 'storescp', 'storescp-fsync'] as const;
 type Side = (typeof SIDES)[number];
+
+/** The storescp-fsync side's LD_PRELOAD library. */
+let fsyncOnClose: string | undefined;
 
 interface Run {
   readonly side: Side;
@@ -42,6 +54,7 @@ async function main(): Promise<void> {
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
   const files = ensureCtFiles();
+  fsyncOnClose = buildFsyncOnClose();
   const ports = { niffler: await freePort(), storescp: await freePort() };
   const orthanc = await startOrthanc({
     modalities: {
@@ -139,12 +152,17 @@ async function main(): Promise<void> {
   const ratios = {
     'move-vs-storescp': median('niffler-no-fsync') / median('storescp'),
     'move-fsync-vs-storescp': median('niffler') / median('storescp'),
+    'move-fsync-vs-storescp-fsync': median('niffler') / median('storescp-fsync'),
   };
   console.log('');
   console.log(`RATIO move-vs-storescp ${ratios['move-vs-storescp'].toFixed(2)} (target >= 1.0)`);
   console.log(
     `RATIO move-fsync-vs-storescp ${ratios['move-fsync-vs-storescp'].toFixed(2)} ` +
       '(informative: ours fsyncs, storescp does not)',
+  );
+  console.log(
+    `RATIO move-fsync-vs-storescp-fsync ${ratios['move-fsync-vs-storescp-fsync'].toFixed(2)} ` +
+      '(informative: both fsync each file and its directory)',
   );
   mkdirSync(path.join(path.dirname(DATA_DIR), 'results'), { recursive: true });
   writeFileSync(
@@ -198,8 +216,8 @@ async function startReceiver(
   dir: string,
   ports: { niffler: number; storescp: number },
 ): Promise<Receiver> {
-  if (side === 'storescp') {
-    return startStorescpOn(ports.storescp, dir);
+  if (side === 'storescp' || side === 'storescp-fsync') {
+    return startStorescpOn(ports.storescp, dir, side === 'storescp-fsync');
   }
   const tool = await startNifflerStoreScp(
     dir,
@@ -216,8 +234,13 @@ async function startReceiver(
 }
 
 /** DCMTK storescp on a given port (startStorescp picks a free one; Orthanc needs it fixed). */
-async function startStorescpOn(port: number, dir: string): Promise<Receiver> {
-  const storescp = await startStorescp({ aeTitle: 'STORESCP', directory: dir, port });
+async function startStorescpOn(port: number, dir: string, durable = false): Promise<Receiver> {
+  const storescp = await startStorescp({
+    aeTitle: 'STORESCP',
+    directory: dir,
+    port,
+    ...(durable && { env: fsyncOnCloseEnv(fsyncOnClose!, dir) }),
+  });
   return {
     aeTitle: 'STORESCP',
     count: () => countFiles(dir, () => true),

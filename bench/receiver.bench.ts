@@ -11,10 +11,14 @@
 //        receiver needs before its Success (temporary file, write, fdatasync, link, directory
 //        fsync), with no network, no parsing and no index: the most any receiver that fsyncs
 //        can reach on this disk,
+//      - DCMTK storescp --fork made durable (`storescp-fsync`): floor/fsync-on-close.c, compiled
+//        here with cc and preloaded, fdatasyncs each file storescp closes and fsyncs its
+//        directory, before its C-STORE response (a receiver that fsyncs, with no index),
 //    alternating, 3 runs each, fresh storage every run (kept until the last run: deleting
 //    thousands of files makes later file creations dearer on ext4). Ratios: niffler /
 //    storescp (target >= 1.0) and niffler / Orthanc (target >= 2.0), on the medians; and,
-//    informative, floor / storescp (the target's ceiling on this machine) and niffler / floor.
+//    informative, floor / storescp (the target's ceiling on this machine), niffler / floor,
+//    storescp-fsync / storescp and niffler / storescp-fsync.
 // 2. C-STORE latency with 10 thousand and with 1 million instances already indexed (rows
 //    bulk-inserted straight into the SQLite index, not sent): 500 stores, one association, each
 //    timed from request to response; p50 and p99. Ratio p99(1M) / p99(10k), target <= 2.0.
@@ -39,13 +43,19 @@ import {
   waitForPort,
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
-import { countFiles, flushPageCache, warmPageCache } from './lib.js';
+import {
+  buildFsyncOnClose,
+  countFiles,
+  flushPageCache,
+  fsyncOnCloseEnv,
+  warmPageCache,
+} from './lib.js';
 
 // BENCH_RECEIVER_RUNS / _FILES / _LATENCY=0 / _RECEIVERS=niffler,storescp shorten a run while
 // iterating; the quoted ratios come from the defaults.
 const RUNS = Number(process.env['BENCH_RECEIVER_RUNS'] ?? 3);
 const LATENCY = process.env['BENCH_RECEIVER_LATENCY'] !== '0';
-const ALL_RECEIVERS = ['niffler', 'storescp', 'orthanc', 'floor'] as const;
+const ALL_RECEIVERS = ['niffler', 'storescp', 'orthanc', 'floor', 'storescp-fsync'] as const;
 type Receiver = (typeof ALL_RECEIVERS)[number];
 const RECEIVERS = (process.env['BENCH_RECEIVER_RECEIVERS'] ?? ALL_RECEIVERS.join(','))
   .split(',')
@@ -83,6 +93,8 @@ const FLOOR_SOURCE = path.join(
   'durable-chain.c',
 );
 const FLOOR_BIN = path.join(DATA_DIR, 'durable-chain');
+/** The LD_PRELOAD library of the storescp-fsync side, once built. */
+let fsyncOnClose: string | undefined;
 
 /** Compiles the floor program (cc from build-essential; the benchmark stops without it). */
 function buildFloor(): void {
@@ -112,6 +124,22 @@ function printFloorRatios(median: (name: string) => number): void {
   }
 }
 
+function printStorescpFsyncRatios(median: (name: string) => number): void {
+  if (!RECEIVERS.includes('storescp-fsync')) return;
+  if (RECEIVERS.includes('storescp')) {
+    console.log(
+      `RATIO storescp-fsync-vs-storescp ${(median('storescp-fsync') / median('storescp')).toFixed(2)} ` +
+        '(informative: what fdatasync of each file and fsync of its directory cost storescp)',
+    );
+  }
+  if (RECEIVERS.includes('niffler')) {
+    console.log(
+      `RATIO receiver-vs-storescp-fsync ${(median('niffler') / median('storescp-fsync')).toFixed(2)} ` +
+        '(informative: both fsync file and directory; only ours also commits an index)',
+    );
+  }
+}
+
 async function main(): Promise<void> {
   // Always the full set (a different count would regenerate the shared directory), then the
   // first COUNT of it.
@@ -120,6 +148,7 @@ async function main(): Promise<void> {
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
   if (RECEIVERS.includes('floor')) buildFloor();
+  if (RECEIVERS.includes('storescp-fsync')) fsyncOnClose = buildFsyncOnClose();
   const runs: Run[] = [];
   for (let run = 1; run <= RUNS; run++) {
     for (const receiver of RECEIVERS) {
@@ -164,6 +193,7 @@ async function main(): Promise<void> {
       );
     }
     printFloorRatios(median);
+    printStorescpFsyncRatios(median);
     return;
   }
   const latency10k = await latency(10_000, files);
@@ -201,6 +231,7 @@ async function main(): Promise<void> {
     `RATIO receiver-p99-1m-vs-10k ${ratios['receiver-p99-1m-vs-10k'].toFixed(2)} (target <= 2.0)`,
   );
   printFloorRatios(median);
+  printStorescpFsyncRatios(median);
   mkdirSync(path.join(path.dirname(DATA_DIR), 'results'), { recursive: true });
   writeFileSync(
     path.join(path.dirname(DATA_DIR), 'results', 'receiver.json'),
@@ -257,8 +288,13 @@ async function throughput(
       await tool.stop(20_000);
     };
     count = () => countFiles(path.join(dir, 'root'), (n) => n.endsWith('.dcm'));
-  } else if (receiver === 'storescp') {
-    const storescp = await startStorescp({ aeTitle: 'STORESCP', directory: dir, args: ['--fork'] });
+  } else if (receiver === 'storescp' || receiver === 'storescp-fsync') {
+    const storescp = await startStorescp({
+      aeTitle: 'STORESCP',
+      directory: dir,
+      args: ['--fork'],
+      ...(receiver === 'storescp-fsync' && { env: fsyncOnCloseEnv(fsyncOnClose!, dir) }),
+    });
     port = storescp.port;
     aeTitle = 'STORESCP';
     stop = async () => {

@@ -10,17 +10,22 @@
 //      - `niffler store-scp --no-fsync`,
 //      - DCMTK `storescp --fork +B +xa` (bit-preserving: the data set written as received, like
 //        ours; it never fsyncs),
+//      - the same storescp made durable (`storescp-fsync`): floor/fsync-on-close.c, compiled here
+//        with cc and preloaded, fdatasyncs each file it closes and fsyncs its directory, before
+//        its C-STORE response,
 //    alternating, 3 runs each, a fresh output directory on the same file system every run (all
 //    kept until the last run: deleting thousands of files makes later file creations dearer).
-//    RATIO lines: images/s of store-scp --no-fsync over storescp (like with like, target >= 1.0)
-//    and of store-scp with fsync over storescp (what the default costs; informative).
+//    RATIO lines: images/s of store-scp --no-fsync over storescp (like with like, target >= 1.0),
+//    of store-scp with fsync over storescp (what the default costs; informative) and over
+//    storescp-fsync (durable against durable; informative).
 // 2. Memory: one ~1 GB object (a sparse file: 1 GiB of OB Pixel Data) sent by storescu into
 //    `niffler store-scp`; the server's RSS is sampled (VmRSS every 20 ms, VmHWM at the end) and
 //    its growth over the idle RSS reported (target <= 64 MB); the received file's data set must
 //    have the sent length.
 //
 // Knobs for iterating: BENCH_STORE_SCP_RUNS (number of runs), BENCH_STORE_SCP_SETS (ct,large),
-// BENCH_STORE_SCP_ASSOCIATIONS (1,4), BENCH_STORE_SCP_SIDES (niffler,niffler-no-fsync,storescp),
+// BENCH_STORE_SCP_ASSOCIATIONS (1,4),
+// BENCH_STORE_SCP_SIDES (niffler,niffler-no-fsync,storescp,storescp-fsync),
 // BENCH_STORE_SCP_SKIP_1GB=1 (no part 2).
 import {
   closeSync,
@@ -48,12 +53,19 @@ import {
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
 import { ensureLargeFiles } from './generate-large.js';
-import { countFiles, flushPageCache, startNifflerStoreScp, warmPageCache } from './lib.js';
+import {
+  buildFsyncOnClose,
+  countFiles,
+  flushPageCache,
+  fsyncOnCloseEnv,
+  startNifflerStoreScp,
+  warmPageCache,
+} from './lib.js';
 
 const RUNS = Number(process.env['BENCH_STORE_SCP_RUNS'] ?? 3);
 const WORK = path.join(DATA_DIR, 'store-scp');
 const THROUGHPUT_DIR = path.join(WORK, 'throughput');
-const ALL_SIDES = ['niffler', 'niffler-no-fsync', 'storescp'] as const;
+const ALL_SIDES = ['niffler', 'niffler-no-fsync', 'storescp', 'storescp-fsync'] as const;
 type Side = (typeof ALL_SIDES)[number];
 const SIDES = ALL_SIDES.filter((s) => listEnv('BENCH_STORE_SCP_SIDES')?.includes(s) ?? true);
 const ASSOCIATIONS = (listEnv('BENCH_STORE_SCP_ASSOCIATIONS') ?? ['1', '4']).map(Number);
@@ -133,19 +145,29 @@ async function main(): Promise<void> {
   );
   const ratios: Record<string, number> = {};
   const lines: string[] = [];
-  for (const set of sets) {
-    for (const a of ASSOCIATIONS) {
-      if (SIDES.length < ALL_SIDES.length) continue;
-      const like = `store-scp-vs-storescp-${set.name}-${a}`;
-      ratios[like] = median(set.name, a, 'niffler-no-fsync') / median(set.name, a, 'storescp');
-      lines.push(`RATIO ${like} ${ratios[like].toFixed(2)} (target >= 1.0)`);
-      const durable = `store-scp-fsync-vs-storescp-${set.name}-${a}`;
-      ratios[durable] = median(set.name, a, 'niffler') / median(set.name, a, 'storescp');
-      lines.push(
-        `RATIO ${durable} ${ratios[durable].toFixed(2)} (informative: ours fsyncs, storescp does not)`,
-      );
+  const ratio = (name: string, ours: Side, peer: Side, note: string): void => {
+    if (!SIDES.includes(ours) || !SIDES.includes(peer)) return;
+    for (const set of sets) {
+      for (const a of ASSOCIATIONS) {
+        const key = `${name}-${set.name}-${a}`;
+        ratios[key] = median(set.name, a, ours) / median(set.name, a, peer);
+        lines.push(`RATIO ${key} ${ratios[key].toFixed(2)} (${note})`);
+      }
     }
-  }
+  };
+  ratio('store-scp-vs-storescp', 'niffler-no-fsync', 'storescp', 'target >= 1.0');
+  ratio(
+    'store-scp-fsync-vs-storescp',
+    'niffler',
+    'storescp',
+    'informative: ours fsyncs, storescp does not',
+  );
+  ratio(
+    'store-scp-fsync-vs-storescp-fsync',
+    'niffler',
+    'storescp-fsync',
+    'informative: both fsync each file and its directory',
+  );
 
   rmSync(THROUGHPUT_DIR, { recursive: true, force: true });
   let memory: Awaited<ReturnType<typeof oneGigabyte>> | undefined;
@@ -168,6 +190,12 @@ async function main(): Promise<void> {
     JSON.stringify({ runs, ratios, memory, load: readFileSync('/proc/loadavg', 'utf8') }, null, 2),
   );
   rmSync(WORK, { recursive: true, force: true });
+}
+
+let fsyncOnCloseLibrary: string | undefined;
+/** The storescp-fsync side's LD_PRELOAD library, built on first use. */
+function fsyncOnClose(): string {
+  return (fsyncOnCloseLibrary ??= buildFsyncOnClose());
 }
 
 interface Receiver {
@@ -197,11 +225,12 @@ async function startStoreScp(dir: string, extra: readonly string[] = []): Promis
 }
 
 async function startReceiver(side: Side, dir: string): Promise<Receiver> {
-  if (side === 'storescp') {
+  if (side === 'storescp' || side === 'storescp-fsync') {
     const storescp = await startStorescp({
       aeTitle: 'STORESCP',
       directory: dir,
       args: ['--fork', '+B', '+xa'],
+      ...(side === 'storescp-fsync' && { env: fsyncOnCloseEnv(fsyncOnClose(), dir) }),
     });
     return {
       port: storescp.port,

@@ -490,6 +490,8 @@ export async function startStorescp(options: {
   args?: readonly string[];
   /** A fixed port (one a peer is configured with); default a free one. */
   port?: number;
+  /** Its environment; default PEER_ENV. */
+  env?: NodeJS.ProcessEnv;
 }): Promise<RunningStorescp> {
   const port = options.port ?? (await freePort());
   const tool = startTool(
@@ -502,7 +504,7 @@ export async function startStorescp(options: {
       ...(options.args ?? ['+B', '+xa']),
       String(port),
     ],
-    { timeoutMs: 30 * 60_000 },
+    { timeoutMs: 30 * 60_000, env: options.env },
   );
   await waitForPort(port, 10_000, tool);
   return { port, aeTitle: options.aeTitle, directory: options.directory, tool };
