@@ -68,35 +68,57 @@ export async function startNifflerStoreScp(
   return tool;
 }
 
-const FSYNC_ON_CLOSE_SOURCE = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  'floor',
-  'fsync-on-close.c',
-);
+/** bench/floor/: our C helpers (the durability floor, storescp's fsync-on-close library). */
+const FLOOR_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'floor');
 
 /**
- * Compiles floor/fsync-on-close.c (an LD_PRELOAD library: storescp's files fdatasynced, and
- * their directory fsynced, when it closes them, before its C-STORE response) and returns its
- * path. Needs cc (build-essential).
+ * Compiles `floor/<source>` with cc (build-essential) into `bench/.data/<output>` and returns
+ * its path; `flags` go before the output (e.g. -shared -fPIC), `libraries` after the source.
  */
-export function buildFsyncOnClose(): string {
-  const library = path.join(DATA_DIR, 'libfsync-on-close.so');
+export function compileFloorProgram(
+  source: string,
+  output: string,
+  flags: readonly string[],
+  libraries: readonly string[] = [],
+): string {
+  const sourcePath = path.join(FLOOR_DIR, source);
+  const outputPath = path.join(DATA_DIR, output);
   mkdirSync(DATA_DIR, { recursive: true });
   try {
-    execFileSync('cc', ['-O2', '-shared', '-fPIC', '-o', library, FSYNC_ON_CLOSE_SOURCE, '-ldl'], {
+    execFileSync('cc', ['-O2', ...flags, '-o', outputPath, sourcePath, ...libraries], {
       stdio: 'inherit',
     });
   } catch (error) {
     throw new Error(
-      `cannot compile ${FSYNC_ON_CLOSE_SOURCE} with cc (install build-essential, or leave ` +
-        `the storescp-fsync side out): ${(error as Error).message}`,
+      `cannot compile ${sourcePath} with cc (install build-essential, or leave out the side ` +
+        `that needs it): ${(error as Error).message}`,
       { cause: error },
     );
   }
-  return library;
+  return outputPath;
 }
 
-/** The environment of a storescp made durable by `library` for the files under `dir`. */
-export function fsyncOnCloseEnv(library: string, dir: string): NodeJS.ProcessEnv {
-  return { ...PEER_ENV, LD_PRELOAD: library, FSYNC_ON_CLOSE_DIR: realpathSync(dir) };
+let fsyncOnClose: string | undefined;
+
+/**
+ * floor/fsync-on-close.c built once per process (an LD_PRELOAD library: storescp's files
+ * fdatasynced, and their directory fsynced, when it closes them, before its C-STORE response).
+ * Call it when a benchmark starts to fail early without cc.
+ */
+export function fsyncOnCloseLibrary(): string {
+  return (fsyncOnClose ??= compileFloorProgram(
+    'fsync-on-close.c',
+    'libfsync-on-close.so',
+    ['-shared', '-fPIC'],
+    ['-ldl'],
+  ));
+}
+
+/** The environment of a storescp made durable (fsyncOnCloseLibrary) for the files under `dir`. */
+export function fsyncOnCloseEnv(dir: string): NodeJS.ProcessEnv {
+  return {
+    ...PEER_ENV,
+    LD_PRELOAD: fsyncOnCloseLibrary(),
+    FSYNC_ON_CLOSE_DIR: realpathSync(dir),
+  };
 }

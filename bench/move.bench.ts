@@ -27,10 +27,10 @@ import {
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
 import {
-  buildFsyncOnClose,
   countFiles,
   flushPageCache,
   fsyncOnCloseEnv,
+  fsyncOnCloseLibrary,
   startNifflerStoreScp,
 } from './lib.js';
 
@@ -39,9 +39,6 @@ const LOAD_ASSOCIATIONS = 4;
 const WORK = path.join(DATA_DIR, 'move');
 const SIDES = ['niffler-no-fsync', 'niffler', 'storescp', 'storescp-fsync'] as const;
 type Side = (typeof SIDES)[number];
-
-/** The storescp-fsync side's LD_PRELOAD library. */
-let fsyncOnClose: string | undefined;
 
 interface Run {
   readonly side: Side;
@@ -54,7 +51,7 @@ async function main(): Promise<void> {
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
   const files = ensureCtFiles();
-  fsyncOnClose = buildFsyncOnClose();
+  fsyncOnCloseLibrary(); // built before Orthanc is loaded: no cc fails the run at once
   const ports = { niffler: await freePort(), storescp: await freePort() };
   const orthanc = await startOrthanc({
     modalities: {
@@ -239,7 +236,7 @@ async function startStorescpOn(port: number, dir: string, durable = false): Prom
     aeTitle: 'STORESCP',
     directory: dir,
     port,
-    ...(durable && { env: fsyncOnCloseEnv(fsyncOnClose!, dir) }),
+    ...(durable && { env: fsyncOnCloseEnv(dir) }),
   });
   return {
     aeTitle: 'STORESCP',

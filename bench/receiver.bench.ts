@@ -25,7 +25,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
 import { readInstanceFile, type InstanceFile } from '../src/net/services/instance-file.js';
 import { Status } from '../src/net/dimse/status.js';
@@ -44,10 +43,11 @@ import {
 } from '../test/helpers/scp-harness.js';
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
 import {
-  buildFsyncOnClose,
+  compileFloorProgram,
   countFiles,
   flushPageCache,
   fsyncOnCloseEnv,
+  fsyncOnCloseLibrary,
   warmPageCache,
 } from './lib.js';
 
@@ -87,56 +87,30 @@ interface FloorReport {
   readonly directoryFsyncMs: readonly [number, number];
 }
 
-const FLOOR_SOURCE = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  'floor',
-  'durable-chain.c',
-);
-const FLOOR_BIN = path.join(DATA_DIR, 'durable-chain');
-/** The LD_PRELOAD library of the storescp-fsync side, once built. */
-let fsyncOnClose: string | undefined;
+/** The floor program, once compiled. */
+let floorProgram: string | undefined;
 
-/** Compiles the floor program (cc from build-essential; the benchmark stops without it). */
-function buildFloor(): void {
-  try {
-    execFileSync('cc', ['-O2', '-pthread', '-o', FLOOR_BIN, FLOOR_SOURCE], { stdio: 'inherit' });
-  } catch (error) {
-    throw new Error(
-      `cannot compile ${FLOOR_SOURCE} with cc (install build-essential, or leave 'floor' out ` +
-        `of BENCH_RECEIVER_RECEIVERS): ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-}
-
-function printFloorRatios(median: (name: string) => number): void {
-  if (!RECEIVERS.includes('floor')) return;
-  if (RECEIVERS.includes('storescp')) {
-    console.log(
-      `RATIO floor-vs-storescp ${(median('floor') / median('storescp')).toFixed(2)} ` +
-        '(informative: the most a receiver that fsyncs can reach against storescp here)',
-    );
-  }
-  if (RECEIVERS.includes('niffler')) {
-    console.log(
-      `RATIO receiver-vs-floor ${(median('niffler') / median('floor')).toFixed(2)} (informative)`,
-    );
-  }
-}
-
-function printStorescpFsyncRatios(median: (name: string) => number): void {
-  if (!RECEIVERS.includes('storescp-fsync')) return;
-  if (RECEIVERS.includes('storescp')) {
-    console.log(
-      `RATIO storescp-fsync-vs-storescp ${(median('storescp-fsync') / median('storescp')).toFixed(2)} ` +
-        '(informative: what fdatasync of each file and fsync of its directory cost storescp)',
-    );
-  }
-  if (RECEIVERS.includes('niffler')) {
-    console.log(
-      `RATIO receiver-vs-storescp-fsync ${(median('niffler') / median('storescp-fsync')).toFixed(2)} ` +
-        '(informative: both fsync file and directory; only ours also commits an index)',
-    );
+/** The informative RATIO lines of the floor and storescp-fsync sides, for the sides that ran. */
+function printInformativeRatios(median: (name: string) => number): void {
+  const lines: [string, Receiver, Receiver, string][] = [
+    ['floor-vs-storescp', 'floor', 'storescp', 'the most a receiver that fsyncs can reach here'],
+    ['receiver-vs-floor', 'niffler', 'floor', 'how far ours is from that'],
+    [
+      'storescp-fsync-vs-storescp',
+      'storescp-fsync',
+      'storescp',
+      'what fdatasync of each file and fsync of its directory cost storescp',
+    ],
+    [
+      'receiver-vs-storescp-fsync',
+      'niffler',
+      'storescp-fsync',
+      'both fsync file and directory; only ours also commits an index',
+    ],
+  ];
+  for (const [name, ours, peer, note] of lines) {
+    if (!RECEIVERS.includes(ours) || !RECEIVERS.includes(peer)) continue;
+    console.log(`RATIO ${name} ${(median(ours) / median(peer)).toFixed(2)} (informative: ${note})`);
   }
 }
 
@@ -147,14 +121,22 @@ async function main(): Promise<void> {
   warmPageCache(files);
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
-  if (RECEIVERS.includes('floor')) buildFloor();
-  if (RECEIVERS.includes('storescp-fsync')) fsyncOnClose = buildFsyncOnClose();
+  // Compiled first: without cc the run fails at once, not after minutes.
+  if (RECEIVERS.includes('floor')) {
+    floorProgram = compileFloorProgram('durable-chain.c', 'durable-chain', ['-pthread']);
+  }
+  if (RECEIVERS.includes('storescp-fsync')) fsyncOnCloseLibrary();
   const runs: Run[] = [];
   for (let run = 1; run <= RUNS; run++) {
     for (const receiver of RECEIVERS) {
-      const floor = receiver === 'floor' ? floorRun(files, run) : undefined;
-      const seconds =
-        receiver === 'floor' ? floor!.seconds : await throughput(receiver, files, run);
+      let floor: FloorReport | undefined;
+      let seconds: number;
+      if (receiver === 'floor') {
+        floor = floorRun(files, run);
+        seconds = floor.seconds;
+      } else {
+        seconds = await throughput(receiver, files, run);
+      }
       runs.push({ receiver, seconds, imagesPerSecond: files.length / seconds, floor });
       console.log(
         `run ${run} ${receiver.padEnd(8)} ${(files.length / seconds).toFixed(0).padStart(5)} img/s (${seconds.toFixed(2)} s)`,
@@ -192,8 +174,7 @@ async function main(): Promise<void> {
         `RATIO receiver-vs-${peer} ${(median('niffler') / median(peer)).toFixed(2)} (target >= ${target})`,
       );
     }
-    printFloorRatios(median);
-    printStorescpFsyncRatios(median);
+    printInformativeRatios(median);
     return;
   }
   const latency10k = await latency(10_000, files);
@@ -230,8 +211,7 @@ async function main(): Promise<void> {
   console.log(
     `RATIO receiver-p99-1m-vs-10k ${ratios['receiver-p99-1m-vs-10k'].toFixed(2)} (target <= 2.0)`,
   );
-  printFloorRatios(median);
-  printStorescpFsyncRatios(median);
+  printInformativeRatios(median);
   mkdirSync(path.join(path.dirname(DATA_DIR), 'results'), { recursive: true });
   writeFileSync(
     path.join(path.dirname(DATA_DIR), 'results', 'receiver.json'),
@@ -244,7 +224,7 @@ function floorRun(files: string[], run: number): FloorReport {
   const dir = throughputDir('floor', run);
   mkdirSync(dir, { recursive: true });
   flushPageCache();
-  const output = execFileSync(FLOOR_BIN, [dir, String(ASSOCIATIONS), ...files], {
+  const output = execFileSync(floorProgram!, [dir, String(ASSOCIATIONS), ...files], {
     encoding: 'utf8',
     maxBuffer: 1024 * 1024,
   });
@@ -293,7 +273,7 @@ async function throughput(
       aeTitle: 'STORESCP',
       directory: dir,
       args: ['--fork'],
-      ...(receiver === 'storescp-fsync' && { env: fsyncOnCloseEnv(fsyncOnClose!, dir) }),
+      ...(receiver === 'storescp-fsync' && { env: fsyncOnCloseEnv(dir) }),
     });
     port = storescp.port;
     aeTitle = 'STORESCP';

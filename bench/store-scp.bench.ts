@@ -54,10 +54,10 @@ import {
 import { DATA_DIR, ensureCtFiles } from './generate-ct.js';
 import { ensureLargeFiles } from './generate-large.js';
 import {
-  buildFsyncOnClose,
   countFiles,
   flushPageCache,
   fsyncOnCloseEnv,
+  fsyncOnCloseLibrary,
   startNifflerStoreScp,
   warmPageCache,
 } from './lib.js';
@@ -87,6 +87,7 @@ interface Run {
 async function main(): Promise<void> {
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
+  if (SIDES.includes('storescp-fsync')) fsyncOnCloseLibrary(); // no cc fails the run at once
   const wanted = listEnv('BENCH_STORE_SCP_SETS') ?? ['ct', 'large'];
   const sets = [
     ...(wanted.includes('ct') ? [{ name: 'ct', files: ensureCtFiles() }] : []),
@@ -192,12 +193,6 @@ async function main(): Promise<void> {
   rmSync(WORK, { recursive: true, force: true });
 }
 
-let fsyncOnCloseLibrary: string | undefined;
-/** The storescp-fsync side's LD_PRELOAD library, built on first use. */
-function fsyncOnClose(): string {
-  return (fsyncOnCloseLibrary ??= buildFsyncOnClose());
-}
-
 interface Receiver {
   readonly port: number;
   readonly aeTitle: string;
@@ -230,7 +225,7 @@ async function startReceiver(side: Side, dir: string): Promise<Receiver> {
       aeTitle: 'STORESCP',
       directory: dir,
       args: ['--fork', '+B', '+xa'],
-      ...(side === 'storescp-fsync' && { env: fsyncOnCloseEnv(fsyncOnClose(), dir) }),
+      ...(side === 'storescp-fsync' && { env: fsyncOnCloseEnv(dir) }),
     });
     return {
       port: storescp.port,
