@@ -213,12 +213,16 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler & {
       association.negotiated.side === 'requestor'
         ? association.calledAeTitle
         : association.callingAeTitle;
-    const writer = new ReceivedFile(await tempDirectory(), {
-      sopClassUid: command.affectedSopClassUid,
-      sopInstanceUid: command.affectedSopInstanceUid,
-      transferSyntaxUid,
-      sourceAeTitle: callingAeTitle,
-    });
+    const writer = new ReceivedFile(
+      await tempDirectory(),
+      {
+        sopClassUid: command.affectedSopClassUid,
+        sopInstanceUid: command.affectedSopInstanceUid,
+        transferSyntaxUid,
+        sourceAeTitle: callingAeTitle,
+      },
+      { fsync },
+    );
 
     const end = async (): Promise<StoreOutcome> => {
       let linked: string | undefined;
@@ -236,7 +240,7 @@ export function instanceStore(options: InstanceStoreOptions): StoreHandler & {
         const uids = identify(header, command);
         const templatePath = renderPath(template, header);
         const size = writer.size;
-        await writer.seal({ fsync });
+        await writer.seal();
 
         const directory = join(root, dirname(templatePath));
         await directories.ensure(directory);

@@ -30,26 +30,27 @@ async function temporaries(dir: string): Promise<string[]> {
 }
 
 describe('ReceivedFile', () => {
-  for (const flushAt of [1, 100, 1000, 1 << 20]) {
-    it(`writes every byte in order and renames the file into place (flushAt ${flushAt})`, async () => {
-      const dir = await mkdtemp(path.join(root, 'order-'));
-      const file = new ReceivedFile(dir, INFO, { flushAt });
-      const data = chunks(50, 97);
-      // As the SCP does: each write awaited, so at most two batches are held.
-      for (const chunk of data) await file.write(chunk);
-      await file.seal({ fsync: false });
-      const destination = path.join(dir, 'out.dcm');
-      await file.rename(destination, { fsync: false });
-      const written = await readFile(destination);
-      assert.deepEqual(
-        written.subarray(file.datasetOffset),
-        Buffer.concat(data),
-        'the data set follows the meta header verbatim',
-      );
-      assert.equal(file.size, written.length, 'size counts every byte');
-      assert.deepEqual(await temporaries(dir), [], 'no temporary file left');
-    });
-  }
+  for (const fsync of [true, false])
+    for (const flushAt of [1, 100, 1000, 1 << 20]) {
+      it(`writes every byte in order and renames the file into place (fsync ${fsync}, flushAt ${flushAt})`, async () => {
+        const dir = await mkdtemp(path.join(root, 'order-'));
+        const file = new ReceivedFile(dir, INFO, { fsync, flushAt });
+        const data = chunks(50, 97);
+        // As the SCP does: each write awaited, so at most two batches are held.
+        for (const chunk of data) await file.write(chunk);
+        await file.seal();
+        const destination = path.join(dir, 'out.dcm');
+        await file.rename(destination);
+        const written = await readFile(destination);
+        assert.deepEqual(
+          written.subarray(file.datasetOffset),
+          Buffer.concat(data),
+          'the data set follows the meta header verbatim',
+        );
+        assert.equal(file.size, written.length, 'size counts every byte');
+        assert.deepEqual(await temporaries(dir), [], 'no temporary file left');
+      });
+    }
 
   it('lets the sender go on while one batch is written, and holds it at the second', async () => {
     const dir = await mkdtemp(path.join(root, 'backpressure-'));
@@ -60,27 +61,36 @@ describe('ReceivedFile', () => {
     assert.equal(firstDone, true, 'the first full batch is written in the background');
     const second = file.write(Buffer.alloc(1000, 2));
     await second;
-    await file.seal({ fsync: true });
+    await file.seal();
     await file.rename(path.join(dir, 'out.dcm'));
     const written = await readFile(path.join(dir, 'out.dcm'));
     assert.equal(written.length, file.datasetOffset + 2000);
     assert.equal(written[written.length - 1], 2);
   });
 
-  it('aborts while background writes run and leaves nothing', async () => {
-    const dir = await mkdtemp(path.join(root, 'abort-'));
-    const file = new ReceivedFile(dir, INFO, { flushAt: 1000 });
-    void file.write(Buffer.alloc(300_000, 1));
-    void file.write(Buffer.alloc(300_000, 2));
-    await file.abort();
-    assert.deepEqual(await readdir(dir), [], 'the temporary file is removed');
-  });
+  for (const fsync of [true, false]) {
+    it(`aborts while writes run, or after the seal, and leaves nothing (fsync ${fsync})`, async () => {
+      const dir = await mkdtemp(path.join(root, 'abort-'));
+      const file = new ReceivedFile(dir, INFO, { fsync, flushAt: 1000 });
+      void file.write(Buffer.alloc(300_000, 1));
+      void file.write(Buffer.alloc(300_000, 2));
+      await file.abort();
+      assert.deepEqual(await readdir(dir), [], 'the temporary file is removed');
+      const sealed = new ReceivedFile(dir, INFO, { fsync });
+      await sealed.write(Buffer.alloc(10, 3));
+      await sealed.seal();
+      assert.equal((await temporaries(dir)).length, 1, 'sealed, under its temporary name');
+      await sealed.abort();
+      await sealed.abort();
+      assert.deepEqual(await readdir(dir), [], 'an abort after the seal removes it too');
+    });
+  }
 
   it('an abort during a seal waits for it: the descriptor is closed once, never under it', async () => {
     const dir = await mkdtemp(path.join(root, 'abort-during-seal-'));
     const file = new ReceivedFile(dir, INFO);
     await file.write(Buffer.alloc(5000, 3));
-    const sealing = file.seal({ fsync: true });
+    const sealing = file.seal();
     await file.abort();
     // The descriptor number the file had is free again: whoever gets it must keep it.
     const other = openSync(path.join(dir, 'other'), 'w');
@@ -98,25 +108,41 @@ describe('ReceivedFile', () => {
     assert.deepEqual(await readdir(dir), ['other'], 'and never given its real name');
   });
 
-  it('removes the temporary file when the rename fails, and names the error', async () => {
-    const dir = await mkdtemp(path.join(root, 'rename-fails-'));
-    const file = new ReceivedFile(dir, INFO);
-    await file.write(Buffer.from('abc'));
-    await file.seal({ fsync: false });
-    // A directory where the file should go: rename(2) refuses with EISDIR.
-    const destination = path.join(dir, 'taken');
-    await mkdir(path.join(destination, 'inside'), { recursive: true });
-    await assert.rejects(file.rename(destination, { fsync: false }), { code: 'EISDIR' });
-    assert.deepEqual(await temporaries(dir), [], 'no temporary file left');
-  });
+  for (const fsync of [true, false]) {
+    it(`removes the temporary file when the rename fails, and names the error (fsync ${fsync})`, async () => {
+      const dir = await mkdtemp(path.join(root, 'rename-fails-'));
+      const file = new ReceivedFile(dir, INFO, { fsync });
+      await file.write(Buffer.from('abc'));
+      await file.seal();
+      // A directory where the file should go: rename(2) refuses with EISDIR.
+      const destination = path.join(dir, 'taken');
+      await mkdir(path.join(destination, 'inside'), { recursive: true });
+      await assert.rejects(file.rename(destination), { code: 'EISDIR' });
+      assert.deepEqual(await temporaries(dir), [], 'no temporary file left');
+    });
+  }
 
-  it('makes its directory again when it was removed before the object arrived', async () => {
-    const dir = path.join(await mkdtemp(path.join(root, 'gone-')), 'temp');
-    const file = new ReceivedFile(dir, INFO);
-    await file.write(Buffer.from('xyz'));
-    await file.seal();
-    await file.rename(path.join(dir, 'out.dcm'));
-    assert.equal((await readFile(path.join(dir, 'out.dcm'))).length, file.size);
+  for (const fsync of [true, false]) {
+    it(`makes its directory again when it was removed before the object arrived (fsync ${fsync})`, async () => {
+      const dir = path.join(await mkdtemp(path.join(root, 'gone-')), 'temp');
+      const file = new ReceivedFile(dir, INFO, { fsync });
+      await file.write(Buffer.from('xyz'));
+      await file.seal();
+      await file.rename(path.join(dir, 'out.dcm'));
+      assert.equal((await readFile(path.join(dir, 'out.dcm'))).length, file.size);
+    });
+  }
+
+  it('without fsync, reports an open that failed at the first write or seal, and leaves nothing', async () => {
+    const parent = await mkdtemp(path.join(root, 'unopenable-'));
+    // A file where the directory should be: open(2) and mkdir both fail.
+    const blocker = path.join(parent, 'blocker');
+    closeSync(openSync(blocker, 'w'));
+    const file = new ReceivedFile(path.join(blocker, 'temp'), INFO, { fsync: false, flushAt: 4 });
+    await assert.rejects(file.write(Buffer.from('abcdef')), { code: 'ENOTDIR' });
+    await assert.rejects(file.seal(), { code: 'ENOTDIR' }, 'the failure is kept');
+    await file.abort();
+    assert.deepEqual(await readdir(parent), ['blocker']);
   });
 });
 

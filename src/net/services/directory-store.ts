@@ -46,26 +46,29 @@ export function directoryStore(options: DirectoryStoreOptions): StoreHandler {
         ? association.calledAeTitle
         : association.callingAeTitle;
     // The temporary file is opened in the background: the data flow in meanwhile.
-    const writer = new ReceivedFile(options.directory, {
-      sopClassUid: command.affectedSopClassUid,
-      sopInstanceUid: command.affectedSopInstanceUid,
-      transferSyntaxUid,
-      sourceAeTitle,
-    });
+    const writer = new ReceivedFile(
+      options.directory,
+      {
+        sopClassUid: command.affectedSopClassUid,
+        sopInstanceUid: command.affectedSopInstanceUid,
+        transferSyntaxUid,
+        sourceAeTitle,
+      },
+      { fsync: options.fsync ?? true },
+    );
     const path = join(options.directory, `${safeFileName(command.affectedSopInstanceUid)}.dcm`);
     return {
       write: (chunk) => writer.write(chunk),
       abort: () => writer.abort(),
       end: async (): Promise<StoreOutcome> => {
         const header = writer.header();
-        const fsync = options.fsync ?? true;
         try {
-          await writer.seal({ fsync });
+          await writer.seal();
         } catch (error) {
           await writer.abort();
           throw error;
         }
-        await writer.rename(path, { fsync });
+        await writer.rename(path);
         options.onStored?.({
           path,
           size: writer.size,
