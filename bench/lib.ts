@@ -8,6 +8,7 @@ import {
   LOCALHOST,
   NIFFLER_BIN,
   PEER_ENV,
+  sleep,
   startTool,
   waitForPort,
   type RunningTool,
@@ -65,6 +66,14 @@ export async function startNifflerStoreScp(
     { timeoutMs: 30 * 60_000 },
   );
   await waitForPort(port, 20_000);
+  // With --workers the port opens when the first worker listens; the others follow. Connections
+  // made before they do would all go to the first one.
+  if (extra.includes('--workers')) {
+    for (let waited = 0; !/ with \d+ workers /.test(tool.output()); waited += 20) {
+      if (waited > 20_000) throw new Error(`store-scp workers did not start: ${tool.output()}`);
+      await sleep(20);
+    }
+  }
   return tool;
 }
 

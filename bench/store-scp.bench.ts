@@ -8,6 +8,9 @@
 //      - `niffler store-scp` (the built CLI) as shipped: fsync of every file and its directory
 //        before the success response,
 //      - `niffler store-scp --no-fsync`,
+//      - `niffler store-scp --no-fsync --workers <cores>` (`niffler-workers`: one process per core
+//        sharing the port, each serving whole associations, as storescp --fork serves each in its
+//        own process),
 //      - DCMTK `storescp --fork +B +xa` (bit-preserving: the data set written as received, like
 //        ours; it never fsyncs),
 //      - the same storescp made durable (`storescp-fsync`): floor/fsync-on-close.c, compiled here
@@ -15,7 +18,8 @@
 //        its C-STORE response,
 //    alternating, 3 runs each, a fresh output directory on the same file system every run (all
 //    kept until the last run: deleting thousands of files makes later file creations dearer).
-//    RATIO lines: images/s of store-scp --no-fsync over storescp (like with like, target >= 1.0),
+//    RATIO lines: images/s of store-scp --no-fsync --workers over storescp (like with like: neither
+//    fsyncs, both use every core; target >= 1.0), of one store-scp process over storescp,
 //    of store-scp with fsync over storescp (what the default costs; informative) and over
 //    storescp-fsync (durable against durable; informative).
 // 2. Memory: one ~1 GB object (a sparse file: 1 GiB of OB Pixel Data) sent by storescu into
@@ -25,7 +29,7 @@
 //
 // Knobs for iterating: BENCH_STORE_SCP_RUNS (number of runs), BENCH_STORE_SCP_SETS (ct,large),
 // BENCH_STORE_SCP_ASSOCIATIONS (1,4),
-// BENCH_STORE_SCP_SIDES (niffler,niffler-no-fsync,storescp,storescp-fsync),
+// BENCH_STORE_SCP_SIDES (niffler,niffler-no-fsync,niffler-workers,storescp,storescp-fsync),
 // BENCH_STORE_SCP_SKIP_1GB=1 (no part 2).
 import {
   closeSync,
@@ -40,6 +44,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { encodeFileMetaHeader } from '../src/dicom/write/part10.js';
 import {
@@ -65,7 +70,15 @@ import {
 const RUNS = Number(process.env['BENCH_STORE_SCP_RUNS'] ?? 3);
 const WORK = path.join(DATA_DIR, 'store-scp');
 const THROUGHPUT_DIR = path.join(WORK, 'throughput');
-const ALL_SIDES = ['niffler', 'niffler-no-fsync', 'storescp', 'storescp-fsync'] as const;
+const ALL_SIDES = [
+  'niffler',
+  'niffler-no-fsync',
+  'niffler-workers',
+  'storescp',
+  'storescp-fsync',
+] as const;
+/** `niffler-workers`: one store-scp process per core. */
+const WORKERS = availableParallelism();
 type Side = (typeof ALL_SIDES)[number];
 const SIDES = ALL_SIDES.filter((s) => listEnv('BENCH_STORE_SCP_SIDES')?.includes(s) ?? true);
 const ASSOCIATIONS = (listEnv('BENCH_STORE_SCP_ASSOCIATIONS') ?? ['1', '4']).map(Number);
@@ -156,7 +169,18 @@ async function main(): Promise<void> {
       }
     }
   };
-  ratio('store-scp-vs-storescp', 'niffler-no-fsync', 'storescp', 'target >= 1.0');
+  ratio(
+    'store-scp-vs-storescp',
+    'niffler-workers',
+    'storescp',
+    `target >= 1.0; ${WORKERS} workers`,
+  );
+  ratio(
+    'store-scp-one-process-vs-storescp',
+    'niffler-no-fsync',
+    'storescp',
+    'informative: one process, every association on one thread',
+  );
   ratio(
     'store-scp-fsync-vs-storescp',
     'niffler',
@@ -236,6 +260,9 @@ async function startReceiver(side: Side, dir: string): Promise<Receiver> {
         await storescp.tool.stop();
       },
     };
+  }
+  if (side === 'niffler-workers') {
+    return startStoreScp(dir, ['--no-fsync', '--workers', String(WORKERS)]);
   }
   return startStoreScp(dir, side === 'niffler-no-fsync' ? ['--no-fsync'] : []);
 }

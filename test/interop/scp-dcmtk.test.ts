@@ -322,6 +322,107 @@ describe('our SCP against DCMTK 3.6.7', () => {
     }
   });
 
+  it('niffler store-scp --workers 2 spreads associations over two processes and replaces a killed one', async (t) => {
+    const out = path.join(work, 'workers-out');
+    const port = await freePort();
+    const cli = startTool(process.execPath, [
+      NIFFLER_BIN,
+      'store-scp',
+      '--aet',
+      CALLED,
+      '--port',
+      String(port),
+      '--host',
+      LOCALHOST,
+      '--out',
+      out,
+      '--workers',
+      '2',
+      '--no-fsync',
+    ]);
+    const startedLine = async (): Promise<number[]> => {
+      for (let waited = 0; waited < 20_000; waited += 50) {
+        const match = /with 2 workers \(pids (\d+), (\d+)\)/.exec(cli.output());
+        if (match !== null) return [Number(match[1]), Number(match[2])];
+        await new Promise((wake) => setTimeout(wake, 50));
+      }
+      throw new Error(`store-scp --workers 2 did not start: ${cli.output()}`);
+    };
+    const instances = pickInstances(
+      [EXPLICIT_VR_LITTLE_ENDIAN],
+      12,
+      (i) => Number(i.row.size_bytes) < 1e6,
+    );
+    const send = (part: readonly (typeof instances)[number][]) =>
+      runTool('storescu', [
+        '-aet',
+        'STORESCU',
+        '-aec',
+        CALLED,
+        LOCALHOST,
+        String(port),
+        ...part.map((i) => i.path),
+      ]);
+    let result: Awaited<ReturnType<typeof cli.stop>> | undefined;
+    try {
+      const pids = await startedLine();
+      // Four associations at once, as the benchmark sends them.
+      const first = instances.slice(0, 8);
+      const sent = await Promise.all(
+        [0, 1, 2, 3].map((k) => send(first.filter((_, i) => i % 4 === k))),
+      );
+      for (const r of sent) assert.equal(r.code, 0, describeResult(r));
+      const served = new Set(
+        [...cli.output().matchAll(/\[worker (\d+)\] association \d+ from/g)].map((m) => m[1]),
+      );
+      assert.equal(served.size, 2, `associations went to workers ${[...served].join(', ')}`);
+      // A worker killed outright is replaced, and the server goes on storing.
+      process.kill(pids[0]!, 'SIGKILL');
+      for (
+        let waited = 0;
+        !/exited \(SIGKILL\); starting another/.test(cli.output());
+        waited += 50
+      ) {
+        assert.ok(waited < 10_000, `the killed worker was not replaced: ${cli.output()}`);
+        await new Promise((wake) => setTimeout(wake, 50));
+      }
+      const later = await Promise.all([send(instances.slice(8, 10)), send(instances.slice(10))]);
+      for (const r of later) assert.equal(r.code, 0, describeResult(r));
+      // storescu re-encodes some files; the witness storescp shows what it put on the wire.
+      const toWitness = await runTool('storescu', [
+        '-aet',
+        'STORESCU',
+        '-aec',
+        witness.aeTitle,
+        LOCALHOST,
+        String(witness.port),
+        ...instances.map((i) => i.path),
+      ]);
+      assert.equal(toWitness.code, 0, describeResult(toWitness));
+      const received = filesBySopInstance(out);
+      const witnessed = filesBySopInstance(witness.directory);
+      for (const instance of instances) {
+        const file = received.get(instance.sopInstanceUid);
+        assert.ok(file, `${instance.name} not received`);
+        const seen = witnessed.get(instance.sopInstanceUid)?.datasetBytes;
+        assert.ok(
+          file.datasetBytes.equals(readPart10(instance.path).datasetBytes) ||
+            (seen !== undefined && file.datasetBytes.equals(seen)),
+          `${instance.name}: neither the original nor what storescu sent`,
+        );
+      }
+      assert.deepEqual(tempFilesIn(out), []);
+    } finally {
+      result = await cli.stop();
+      t.diagnostic(result.stderr.trim().split('\n').slice(-1)[0] ?? '');
+    }
+    assert.equal(result.code, 0, describeResult(result));
+    assert.match(
+      result.stderr,
+      /shutting down after \d+ objects \(and those of 1 worker that died\)/,
+    );
+  });
+
   describe('query/retrieve against an in-memory index of corpus files', () => {
     it('findscu: STUDY, SERIES and IMAGE level matching', async () => {
       const study = largestStudy(qrInstances);

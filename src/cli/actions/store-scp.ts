@@ -1,3 +1,4 @@
+import cluster, { type Worker } from 'node:cluster';
 import { resolve } from 'node:path';
 import { directoryStore } from '../../net/services/directory-store.js';
 import { DicomServer, type ServerEvent } from '../../net/services/server.js';
@@ -15,12 +16,32 @@ export interface StoreScpOptions {
   maxAssociations: number;
   maxPdu: number;
   fsync: boolean;
+  /** Processes sharing the port (node:cluster); 1 serves every association in this process. */
+  workers: number;
   tlsKey?: string;
   tlsCert?: string;
   tlsCa?: string;
 }
 
+/** A worker's report to the primary when it has stopped. */
+interface StoppedMessage {
+  readonly kind: 'stopped';
+  readonly stored: number;
+}
+
+/** The primary's request that a worker stop (signals go to the primary alone). */
+const SHUTDOWN = 'shutdown';
+
 export async function storeScp(options: StoreScpOptions): Promise<void> {
+  if (options.workers > 1 && cluster.isPrimary) {
+    await primary(options);
+    return;
+  }
+  const worker = cluster.isWorker ? cluster.worker : undefined;
+  const prefix = worker === undefined ? '' : `[worker ${worker.id}] `;
+  const write = (line: string): void => {
+    process.stderr.write(`${prefix}${line}\n`);
+  };
   const directory = resolve(options.out);
   let stored = 0;
   const server = new DicomServer({
@@ -31,7 +52,8 @@ export async function storeScp(options: StoreScpOptions): Promise<void> {
     acceptAnyCalledAeTitle: options.acceptAnyCalledAet,
     transferSyntaxes: options.transferSyntax,
     abstractSyntaxes: options.sopClass,
-    maxAssociations: options.maxAssociations,
+    // The limit is the whole server's: each of N workers takes its share, rounded up.
+    maxAssociations: Math.ceil(options.maxAssociations / Math.max(1, options.workers)),
     maxPduLength: options.maxPdu,
     tls: tlsServerOptions(options),
     handlers: {
@@ -43,11 +65,108 @@ export async function storeScp(options: StoreScpOptions): Promise<void> {
         },
       }),
     },
-    onEvent: (event) => log(event),
+    onEvent: (event) => {
+      const line = describeEvent(event);
+      if (line !== undefined) write(line);
+    },
   });
   const address = await server.listen();
+  if (worker === undefined) {
+    write(
+      `niffler store-scp: ${options.aet} listening on ${address.host}:${address.port}, writing to ${directory}`,
+    );
+  }
+  await new Promise<void>((done) => {
+    if (worker !== undefined) {
+      // Signals are the primary's: a Ctrl-C reaches the whole process group, and the primary
+      // asks each worker to stop once. A worker whose primary is gone stops too.
+      const ignore = (): void => undefined;
+      process.on('SIGINT', ignore);
+      process.on('SIGTERM', ignore);
+      worker.on('message', (message: unknown) => {
+        if (message === SHUTDOWN) done();
+      });
+      worker.on('disconnect', done);
+      return;
+    }
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  if (worker === undefined) {
+    write(`niffler store-scp: shutting down after ${stored} objects`);
+  }
+  await server.close();
+  if (worker !== undefined && worker.isConnected()) {
+    const message: StoppedMessage = { kind: 'stopped', stored };
+    await new Promise<void>((sent) => worker.send(message, () => sent()));
+    worker.disconnect();
+  }
+}
+
+/**
+ * `--workers N`: N processes share the listening socket (node:cluster hands each new connection
+ * to the next worker), so the associations' work spreads over the cores, as storescp --fork
+ * spreads it over processes. The primary only starts, replaces and stops workers: a worker that
+ * dies is replaced (its associations are lost, as a crashed storescp child's would be; a partial
+ * object is only ever under a temporary name).
+ */
+async function primary(options: StoreScpOptions): Promise<void> {
+  const directory = resolve(options.out);
+  const workers = new Set<Worker>();
+  let stopping = false;
+  let stored = 0;
+  /** Workers that died: the objects they stored are on disk but not in `stored`. */
+  let died = 0;
+  let failure: Error | undefined;
+  const exited = new Set<() => void>();
+
+  const start = (): Worker => {
+    const worker = cluster.fork();
+    workers.add(worker);
+    worker.on('message', (message: StoppedMessage) => {
+      if (message.kind === 'stopped') stored += message.stored;
+    });
+    worker.on('exit', (code, signal) => {
+      workers.delete(worker);
+      for (const notify of exited) notify();
+      if (stopping) return;
+      const how = signal ?? `code ${code}`;
+      if (!listening.has(worker)) {
+        failure ??= new Error(`worker ${worker.id} exited (${how}) before listening`);
+        return;
+      }
+      died += 1;
+      process.stderr.write(
+        `niffler store-scp: worker ${worker.id} (pid ${worker.process.pid}) exited (${how}); starting another\n`,
+      );
+      start();
+    });
+    return worker;
+  };
+  const listening = new Set<Worker>();
+  await new Promise<void>((ready, fail) => {
+    const check = (): void => {
+      if (failure !== undefined) fail(failure);
+      else if (listening.size >= options.workers) ready();
+    };
+    cluster.on('listening', (worker) => {
+      listening.add(worker);
+      check();
+    });
+    exited.add(check);
+    for (let i = 0; i < options.workers; i++) start();
+  }).catch(async (error: unknown) => {
+    stopping = true;
+    await stopAll(workers, exited);
+    throw error;
+  });
   process.stderr.write(
-    `niffler store-scp: ${options.aet} listening on ${address.host}:${address.port}, writing to ${directory}\n`,
+    `niffler store-scp: ${options.aet} listening on ${options.host}:${options.port} with ${options.workers} workers (pids ${[...workers].map((w) => w.process.pid).join(', ')}), writing to ${directory}\n`,
   );
   await new Promise<void>((done) => {
     const stop = (): void => {
@@ -58,29 +177,41 @@ export async function storeScp(options: StoreScpOptions): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  process.stderr.write(`niffler store-scp: shutting down after ${stored} objects\n`);
-  await server.close();
+  stopping = true;
+  await stopAll(workers, exited);
+  const uncounted =
+    died === 0 ? '' : ` (and those of ${died} worker${died === 1 ? '' : 's'} that died)`;
+  process.stderr.write(`niffler store-scp: shutting down after ${stored} objects${uncounted}\n`);
+}
+
+/** Asks every worker to stop and waits until each has exited. */
+async function stopAll(workers: Set<Worker>, exited: Set<() => void>): Promise<void> {
+  await new Promise<void>((done) => {
+    const check = (): void => {
+      if (workers.size === 0) done();
+    };
+    exited.add(check);
+    for (const worker of workers) {
+      if (worker.isConnected()) worker.send(SHUTDOWN);
+      else worker.process.kill('SIGTERM');
+    }
+    check();
+  });
 }
 
 /** One line per association event; AE titles and addresses only, never patient data. */
-function log(event: ServerEvent): void {
+function describeEvent(event: ServerEvent): string | undefined {
   switch (event.kind) {
     case 'association-accepted':
-      process.stderr.write(
-        `association ${event.association.id} from ${event.association.callingAeTitle}@${event.association.remoteAddress} accepted\n`,
-      );
-      break;
+      return `association ${event.association.id} from ${event.association.callingAeTitle}@${event.association.remoteAddress} accepted`;
     case 'association-rejected':
-      process.stderr.write(
-        `association from ${event.callingAeTitle}@${event.remoteAddress} rejected: ${event.reason}\n`,
-      );
-      break;
+      return `association from ${event.callingAeTitle}@${event.remoteAddress} rejected: ${event.reason}`;
     case 'association-ended':
-      process.stderr.write(`association ${event.id} ended: ${describeEnding(event.ending)}\n`);
-      break;
+      return `association ${event.id} ended: ${describeEnding(event.ending)}`;
     case 'message':
-      process.stderr.write(`association ${event.id}: ${event.text}\n`);
-      break;
+      return `association ${event.id}: ${event.text}`;
+    default:
+      return undefined;
   }
 }
 

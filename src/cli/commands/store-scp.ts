@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { parsePort } from '../net-options.js';
 import type { StoreScpOptions } from '../actions/store-scp.js';
 
@@ -23,6 +23,12 @@ export function registerStoreScp(root: Command): void {
     .option('--max-associations <n>', 'simultaneous associations', (v) => parseInt(v, 10), 32)
     .option('--max-pdu <bytes>', 'our maximum PDU length', (v) => parseInt(v, 10), 262144)
     .option('--no-fsync', 'do not fsync files before acknowledging (faster, not durable)')
+    .option(
+      '--workers <n>',
+      'processes sharing the port, each serving whole associations (like storescp --fork)',
+      parseWorkers,
+      1,
+    )
     .option('--tls-key <file>', 'TLS private key (PEM); with --tls-cert enables TLS')
     .option('--tls-cert <file>', 'TLS certificate (PEM)')
     .option('--tls-ca <file>', 'CA certificates (PEM) to require and verify client certificates')
@@ -30,4 +36,12 @@ export function registerStoreScp(root: Command): void {
       const { storeScp } = await import('../actions/store-scp.js');
       await storeScp(options);
     });
+}
+
+function parseWorkers(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new InvalidArgumentError(`'${value}' is not a number of workers (1-64)`);
+  }
+  return n;
 }
