@@ -479,6 +479,28 @@ export interface RunningStorescp {
   readonly tool: RunningTool;
 }
 
+/** `niffler store-scp` (the built CLI) as `aeTitle` on LOCALHOST:`port`, writing into `out`. */
+export function startStoreScpCli(
+  aeTitle: string,
+  port: number,
+  out: string,
+  extra: readonly string[] = [],
+): RunningTool {
+  return startTool(process.execPath, [
+    NIFFLER_BIN,
+    'store-scp',
+    '--aet',
+    aeTitle,
+    '--port',
+    String(port),
+    '--host',
+    LOCALHOST,
+    '--out',
+    out,
+    ...extra,
+  ]);
+}
+
 /**
  * DCMTK storescp receiving into `directory`; by default bit-preserving (+B: the data set is
  * written as received, so it witnesses what a sender put on the wire) and accepting every

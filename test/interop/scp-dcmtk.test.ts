@@ -18,33 +18,32 @@ import {
 } from '../../src/dicom/transfer-syntax.js';
 import {
   allCorpusInstances,
+  type Arrival,
+  compareArrivals,
+  type CorpusInstance,
   dcmdumpReads,
   describeResult,
   filesBySopInstance,
+  freePort,
   InstanceIndex,
+  LOCALHOST,
   makeTempDir,
-  NIFFLER_BIN,
   pickInstances,
   readPart10,
   removeDir,
+  type RunningStorescp,
   runTool,
   startStorescp,
+  startStoreScpCli,
   startTestScp,
-  startTool,
+  type StoredRecord,
   stringMap,
   stringOf,
+  summarizeArrivals,
   tags,
   tempFilesIn,
-  waitForPort,
-  freePort,
-  LOCALHOST,
-  compareArrivals,
-  summarizeArrivals,
-  type Arrival,
-  type CorpusInstance,
-  type RunningStorescp,
-  type StoredRecord,
   type TestScp,
+  waitForPort,
 } from '../helpers/scp-harness.js';
 
 const CALLED = 'NIFFLER';
@@ -256,21 +255,47 @@ describe('our SCP against DCMTK 3.6.7', () => {
     );
   });
 
+  /**
+   * Every instance is in `out` under its SOP Instance UID with its data set as sent: the file's
+   * own, or what storescu put on the wire (it re-encodes some files; the witness storescp, sent
+   * the same files now, shows that). No temporary file is left.
+   */
+  async function assertReceivedAsSent(
+    out: string,
+    instances: ReturnType<typeof pickInstances>,
+  ): Promise<void> {
+    const toWitness = await runTool('storescu', [
+      '-aet',
+      'STORESCU',
+      '-aec',
+      witness.aeTitle,
+      LOCALHOST,
+      String(witness.port),
+      ...instances.map((i) => i.path),
+    ]);
+    assert.equal(toWitness.code, 0, describeResult(toWitness));
+    const received = filesBySopInstance(out);
+    const witnessed = filesBySopInstance(witness.directory);
+    for (const instance of instances) {
+      const file = received.get(instance.sopInstanceUid);
+      assert.ok(file, `${instance.name} not received`);
+      assert.equal(path.basename(file.path), `${instance.sopInstanceUid}.dcm`);
+      const original = readPart10(instance.path).datasetBytes;
+      const seen = witnessed.get(instance.sopInstanceUid)?.datasetBytes;
+      assert.ok(
+        file.datasetBytes.equals(original) ||
+          (seen !== undefined && file.datasetBytes.equals(seen)),
+        `${instance.name}: neither the original nor what storescu sent`,
+      );
+      assert.equal(stringOf(file.meta, tags.SourceApplicationEntityTitle), 'STORESCU');
+    }
+    assert.deepEqual(tempFilesIn(out), []);
+  }
+
   it('niffler store-scp (the built CLI) receives storescu files verbatim', async (t) => {
     const out = path.join(work, 'cli-out');
     const port = await freePort();
-    const cli = startTool(process.execPath, [
-      NIFFLER_BIN,
-      'store-scp',
-      '--aet',
-      CALLED,
-      '--port',
-      String(port),
-      '--host',
-      LOCALHOST,
-      '--out',
-      out,
-    ]);
+    const cli = startStoreScpCli(CALLED, port, out);
     try {
       await waitForPort(port, 10_000, cli);
       const instances = pickInstances(
@@ -288,32 +313,7 @@ describe('our SCP against DCMTK 3.6.7', () => {
         ...instances.map((i) => i.path),
       ]);
       assert.equal(sent.code, 0, describeResult(sent));
-      const toWitness = await runTool('storescu', [
-        '-aet',
-        'STORESCU',
-        '-aec',
-        witness.aeTitle,
-        LOCALHOST,
-        String(witness.port),
-        ...instances.map((i) => i.path),
-      ]);
-      assert.equal(toWitness.code, 0, describeResult(toWitness));
-      const received = filesBySopInstance(out);
-      const witnessed = filesBySopInstance(witness.directory);
-      for (const instance of instances) {
-        const file = received.get(instance.sopInstanceUid);
-        assert.ok(file, `${instance.name} not received`);
-        assert.equal(path.basename(file.path), `${instance.sopInstanceUid}.dcm`);
-        const original = readPart10(instance.path).datasetBytes;
-        const seen = witnessed.get(instance.sopInstanceUid)?.datasetBytes;
-        assert.ok(
-          file.datasetBytes.equals(original) ||
-            (seen !== undefined && file.datasetBytes.equals(seen)),
-          `${instance.name}: neither the original nor what storescu sent`,
-        );
-        assert.equal(stringOf(file.meta, tags.SourceApplicationEntityTitle), 'STORESCU');
-      }
-      assert.deepEqual(tempFilesIn(out), []);
+      await assertReceivedAsSent(out, instances);
     } finally {
       const result = await cli.stop();
       t.diagnostic(result.stderr.trim().split('\n').slice(-1)[0] ?? '');
@@ -325,21 +325,7 @@ describe('our SCP against DCMTK 3.6.7', () => {
   it('niffler store-scp --workers 2 spreads associations over two processes and replaces a killed one', async (t) => {
     const out = path.join(work, 'workers-out');
     const port = await freePort();
-    const cli = startTool(process.execPath, [
-      NIFFLER_BIN,
-      'store-scp',
-      '--aet',
-      CALLED,
-      '--port',
-      String(port),
-      '--host',
-      LOCALHOST,
-      '--out',
-      out,
-      '--workers',
-      '2',
-      '--no-fsync',
-    ]);
+    const cli = startStoreScpCli(CALLED, port, out, ['--workers', '2', '--no-fsync']);
     const startedLine = async (): Promise<number[]> => {
       for (let waited = 0; waited < 20_000; waited += 50) {
         const match = /with 2 workers \(pids (\d+), (\d+)\)/.exec(cli.output());
@@ -388,30 +374,7 @@ describe('our SCP against DCMTK 3.6.7', () => {
       }
       const later = await Promise.all([send(instances.slice(8, 10)), send(instances.slice(10))]);
       for (const r of later) assert.equal(r.code, 0, describeResult(r));
-      // storescu re-encodes some files; the witness storescp shows what it put on the wire.
-      const toWitness = await runTool('storescu', [
-        '-aet',
-        'STORESCU',
-        '-aec',
-        witness.aeTitle,
-        LOCALHOST,
-        String(witness.port),
-        ...instances.map((i) => i.path),
-      ]);
-      assert.equal(toWitness.code, 0, describeResult(toWitness));
-      const received = filesBySopInstance(out);
-      const witnessed = filesBySopInstance(witness.directory);
-      for (const instance of instances) {
-        const file = received.get(instance.sopInstanceUid);
-        assert.ok(file, `${instance.name} not received`);
-        const seen = witnessed.get(instance.sopInstanceUid)?.datasetBytes;
-        assert.ok(
-          file.datasetBytes.equals(readPart10(instance.path).datasetBytes) ||
-            (seen !== undefined && file.datasetBytes.equals(seen)),
-          `${instance.name}: neither the original nor what storescu sent`,
-        );
-      }
-      assert.deepEqual(tempFilesIn(out), []);
+      await assertReceivedAsSent(out, instances);
     } finally {
       result = await cli.stop();
       t.diagnostic(result.stderr.trim().split('\n').slice(-1)[0] ?? '');

@@ -13,17 +13,16 @@ import {
   LOCALHOST,
   makeCertificates,
   makeTempDir,
-  NIFFLER_BIN,
   pickInstances,
   readPart10,
   removeDir,
   runTool,
+  startStoreScpCli,
   startTestScp,
-  startTool,
-  tlsOptions,
-  waitForPort,
   type TestCertificates,
   type TestScp,
+  tlsOptions,
+  waitForPort,
 } from '../helpers/scp-harness.js';
 
 const CALLED = 'NIFFLER';
@@ -133,17 +132,7 @@ describe('TLS against DCMTK 3.6.7 (+tls, +tla)', () => {
   it('niffler store-scp --tls-key --tls-cert --tls-ca: mutual TLS from the CLI', async () => {
     const port = await freePort();
     const out = path.join(work, 'cli-out');
-    const cli = startTool(process.execPath, [
-      NIFFLER_BIN,
-      'store-scp',
-      '--aet',
-      CALLED,
-      '--port',
-      String(port),
-      '--host',
-      LOCALHOST,
-      '--out',
-      out,
+    const cli = startStoreScpCli(CALLED, port, out, [
       '--tls-key',
       certs.serverKey,
       '--tls-cert',

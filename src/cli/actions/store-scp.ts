@@ -70,33 +70,16 @@ export async function storeScp(options: StoreScpOptions): Promise<void> {
       if (line !== undefined) write(line);
     },
   });
+  // Listened for before the server listens: a request to stop that comes while it starts (a
+  // worker replaced just before a shutdown) is kept, and honoured once it is up.
+  const stopRequested = worker === undefined ? untilSignal() : untilShutdown(worker);
   const address = await server.listen();
   if (worker === undefined) {
     write(
       `niffler store-scp: ${options.aet} listening on ${address.host}:${address.port}, writing to ${directory}`,
     );
   }
-  await new Promise<void>((done) => {
-    if (worker !== undefined) {
-      // Signals are the primary's: a Ctrl-C reaches the whole process group, and the primary
-      // asks each worker to stop once. A worker whose primary is gone stops too.
-      const ignore = (): void => undefined;
-      process.on('SIGINT', ignore);
-      process.on('SIGTERM', ignore);
-      worker.on('message', (message: unknown) => {
-        if (message === SHUTDOWN) done();
-      });
-      worker.on('disconnect', done);
-      return;
-    }
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      done();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await stopRequested;
   if (worker === undefined) {
     write(`niffler store-scp: shutting down after ${stored} objects`);
   }
@@ -136,7 +119,7 @@ async function primary(options: StoreScpOptions): Promise<void> {
       for (const notify of exited) notify();
       if (stopping) return;
       const how = signal ?? `code ${code}`;
-      if (!listening.has(worker)) {
+      if (!up) {
         failure ??= new Error(`worker ${worker.id} exited (${how}) before listening`);
         return;
       }
@@ -144,11 +127,15 @@ async function primary(options: StoreScpOptions): Promise<void> {
       process.stderr.write(
         `niffler store-scp: worker ${worker.id} (pid ${worker.process.pid}) exited (${how}); starting another\n`,
       );
-      start();
+      // One that died before it listened waits a second: no tight loop of failing starts.
+      if (listening.has(worker)) start();
+      else setTimeout(() => stopping || start(), 1_000);
     });
     return worker;
   };
   const listening = new Set<Worker>();
+  /** Every first worker listens: from now on a worker that dies is replaced. */
+  let up = false;
   await new Promise<void>((ready, fail) => {
     const check = (): void => {
       if (failure !== undefined) fail(failure);
@@ -165,10 +152,37 @@ async function primary(options: StoreScpOptions): Promise<void> {
     await stopAll(workers, exited);
     throw error;
   });
+  up = true;
   process.stderr.write(
     `niffler store-scp: ${options.aet} listening on ${options.host}:${options.port} with ${options.workers} workers (pids ${[...workers].map((w) => w.process.pid).join(', ')}), writing to ${directory}\n`,
   );
-  await new Promise<void>((done) => {
+  await untilSignal();
+  stopping = true;
+  await stopAll(workers, exited);
+  const uncounted =
+    died === 0 ? '' : ` (and those of ${died} worker${died === 1 ? '' : 's'} that died)`;
+  process.stderr.write(`niffler store-scp: shutting down after ${stored} objects${uncounted}\n`);
+}
+
+/**
+ * A worker's stop: the primary's request, or the primary gone. Signals are the primary's: a
+ * Ctrl-C reaches the whole process group, and the primary asks each worker to stop once.
+ */
+function untilShutdown(worker: Worker): Promise<void> {
+  const ignore = (): void => undefined;
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', ignore);
+  return new Promise<void>((done) => {
+    worker.on('message', (message: unknown) => {
+      if (message === SHUTDOWN) done();
+    });
+    worker.on('disconnect', done);
+  });
+}
+
+/** Resolves at the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<void> {
+  return new Promise<void>((done) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -177,26 +191,29 @@ async function primary(options: StoreScpOptions): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  stopping = true;
-  await stopAll(workers, exited);
-  const uncounted =
-    died === 0 ? '' : ` (and those of ${died} worker${died === 1 ? '' : 's'} that died)`;
-  process.stderr.write(`niffler store-scp: shutting down after ${stored} objects${uncounted}\n`);
 }
 
-/** Asks every worker to stop and waits until each has exited. */
+/**
+ * Asks every worker to stop and waits until each has exited. The request is repeated every half
+ * second: a worker still loading its code when it is first sent has no listener for it yet.
+ */
 async function stopAll(workers: Set<Worker>, exited: Set<() => void>): Promise<void> {
+  const ask = (): void => {
+    for (const worker of workers) {
+      if (worker.isConnected()) worker.send(SHUTDOWN);
+      else worker.process.kill('SIGTERM');
+    }
+  };
+  const again = setInterval(ask, 500);
   await new Promise<void>((done) => {
     const check = (): void => {
       if (workers.size === 0) done();
     };
     exited.add(check);
-    for (const worker of workers) {
-      if (worker.isConnected()) worker.send(SHUTDOWN);
-      else worker.process.kill('SIGTERM');
-    }
+    ask();
     check();
   });
+  clearInterval(again);
 }
 
 /** One line per association event; AE titles and addresses only, never patient data. */
