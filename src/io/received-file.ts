@@ -94,13 +94,10 @@ export class ReceivedFile {
   private accepted = 0;
   /** Where the next writev goes. */
   private written = 0;
-  /**
-   * The descriptor, opened as soon as the object starts arriving (overlapping its transfer);
-   * without fsync, opened at once and already settled.
-   */
-  private readonly opening: Promise<number>;
-  /** Without fsync: the descriptor, or why it could not be opened. */
-  private readonly opened: { fd: number } | { error: Error } | undefined;
+  /** Durable: the descriptor, opened as soon as the object starts arriving (overlapping its transfer). */
+  private readonly opening: Promise<number> | undefined;
+  /** Without fsync: the descriptor, opened at once (undefined when that failed: see `failure`). */
+  private readonly fd: number | undefined;
   /** The close after seal, not awaited by seal (the data is durable once fdatasync returns). */
   private closing: Promise<void> | undefined;
   /**
@@ -109,7 +106,7 @@ export class ReceivedFile {
    * must not be closed under a write. Durable files only.
    */
   private flushing: Promise<void> | undefined;
-  /** Without fsync: the write that failed. */
+  /** Without fsync: the open or write that failed. */
   private failure: { error: Error } | undefined;
   /** The seal under way or done: abort waits for it, since it uses the descriptor. */
   private sealing: Promise<void> | undefined;
@@ -124,15 +121,17 @@ export class ReceivedFile {
     const meta = encodeFileMetaHeader(info);
     this.datasetOffset = meta.length;
     this.push(meta);
+    // A failure to open is reported by the write or seal that needs the descriptor.
     if (this.fsync) {
       this.opening = this.create();
+      this.opening.catch(() => undefined);
     } else {
-      this.opened = this.createNow();
-      this.opening =
-        'fd' in this.opened ? Promise.resolve(this.opened.fd) : Promise.reject(this.opened.error);
+      try {
+        this.fd = this.createNow();
+      } catch (error) {
+        this.failure = { error: asError(error) };
+      }
     }
-    // Its failure is reported by the write or seal that needs the descriptor.
-    this.opening.catch(() => undefined);
   }
 
   /** Bytes of the file so far (meta header included). */
@@ -181,7 +180,7 @@ export class ReceivedFile {
   private async sealDurable(): Promise<void> {
     this.flush();
     await this.flushing;
-    const fd = await this.opening;
+    const fd = await this.opening!;
     this.state = 'sealed';
     try {
       await call<void>((cb) => fdatasync(fd, cb));
@@ -194,9 +193,8 @@ export class ReceivedFile {
   private sealNow(): Promise<void> {
     return this.attempt(() => {
       this.flush();
-      const fd = this.descriptor();
       this.state = 'sealed';
-      closeSync(fd);
+      closeSync(this.fd!);
     });
   }
 
@@ -251,15 +249,15 @@ export class ReceivedFile {
     this.state = 'done';
     this.batch = [];
     this.batchLength = 0;
-    if (this.opened !== undefined) {
-      if (!('fd' in this.opened)) return; // never made
-      if (!sealed) closeQuietly(this.opened.fd);
+    if (!this.fsync) {
+      if (this.fd === undefined) return; // never made
+      if (!sealed) closeQuietly(this.fd);
       unlinkQuietly(this.tempPath);
       return;
     }
     let fd: number;
     try {
-      fd = await this.opening;
+      fd = await this.opening!;
     } catch {
       return; // never made
     }
@@ -289,25 +287,14 @@ export class ReceivedFile {
   }
 
   /** create(), on this thread. */
-  private createNow(): { fd: number } | { error: Error } {
+  private createNow(): number {
     try {
-      try {
-        return { fd: openSync(this.tempPath, 'wx', 0o640) };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        mkdirSync(dirname(this.tempPath), { recursive: true });
-        return { fd: openSync(this.tempPath, 'wx', 0o640) };
-      }
+      return openSync(this.tempPath, 'wx', 0o640);
     } catch (error) {
-      return { error: asError(error) };
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      mkdirSync(dirname(this.tempPath), { recursive: true });
+      return openSync(this.tempPath, 'wx', 0o640);
     }
-  }
-
-  /** Without fsync: the open descriptor, or the open's error thrown. */
-  private descriptor(): number {
-    const opened = this.opened!;
-    if ('error' in opened) throw opened.error;
-    return opened.fd;
   }
 
   /**
@@ -321,7 +308,7 @@ export class ReceivedFile {
     this.batch = [];
     this.batchLength = 0;
     if (!this.fsync) {
-      this.writeNow(this.descriptor(), buffers, length);
+      this.writeNow(this.fd!, buffers, length);
       return;
     }
     const after = this.flushing ?? DONE;
@@ -347,7 +334,7 @@ export class ReceivedFile {
   }
 
   private async writeOut(buffers: Uint8Array[], length: number): Promise<void> {
-    const fd = await this.opening;
+    const fd = await this.opening!;
     while (length > 0) {
       const slice = buffers.length > MAX_IOV ? buffers.slice(0, MAX_IOV) : buffers;
       const sliceLength = slice === buffers ? length : slice.reduce((n, b) => n + b.length, 0);
