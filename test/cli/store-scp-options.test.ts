@@ -1,8 +1,9 @@
-// store-scp's option checks, through the built CLI: a bad --workers value is one clear line and a
-// non-zero exit, before anything listens.
+// store-scp's option checks and start-up failures, through the built CLI: a bad --workers value or
+// a port already taken is one clear line and a non-zero exit, with or without workers.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { it } from 'node:test';
-import { NIFFLER_BIN, runTool } from '../helpers/scp-harness.js';
+import { LOCALHOST, NIFFLER_BIN, runTool } from '../helpers/scp-harness.js';
 
 for (const value of ['0', '65', '1.5', 'two']) {
   it(`store-scp --workers ${value} is refused with the accepted range`, async () => {
@@ -23,5 +24,42 @@ for (const value of ['0', '65', '1.5', 'two']) {
       result.stderr,
       new RegExp(`'${value.replace('.', '\\.')}' is not a number of workers \\(1-64\\)`),
     );
+  });
+}
+
+for (const workers of ['1', '2']) {
+  it(`store-scp --workers ${workers} on a port already taken exits 1 with one line, no stack`, async () => {
+    const taken = createServer();
+    await new Promise<void>((listening) => taken.listen(0, LOCALHOST, listening));
+    const { port } = taken.address() as { port: number };
+    try {
+      const result = await runTool(
+        process.execPath,
+        [
+          NIFFLER_BIN,
+          'store-scp',
+          '--aet',
+          'NIFFLER',
+          '--host',
+          LOCALHOST,
+          '--port',
+          String(port),
+          '--out',
+          'unused',
+          '--workers',
+          workers,
+        ],
+        { timeoutMs: 20_000 },
+      );
+      assert.equal(result.timedOut, false, 'it exits rather than waiting for its workers');
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(
+        result.stderr,
+        new RegExp(`cannot listen on ${LOCALHOST}:${port} \\(EADDRINUSE\\)`),
+      );
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+    } finally {
+      taken.close();
+    }
   });
 }

@@ -1,6 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import { directoryStore } from '../../net/services/directory-store.js';
+import { CliError } from '../errors.js';
 import { DicomServer, type ServerEvent } from '../../net/services/server.js';
 import { parseAllowedPeers, tlsServerOptions } from './net.js';
 
@@ -38,6 +41,20 @@ export async function storeScp(options: StoreScpOptions): Promise<void> {
     return;
   }
   const worker = cluster.isWorker ? cluster.worker : undefined;
+  if (worker === undefined) {
+    await serve(options, undefined);
+    return;
+  }
+  try {
+    await serve(options, worker);
+  } finally {
+    // The channel to the primary keeps a worker alive: it goes, however serving ended.
+    if (worker.isConnected()) worker.disconnect();
+  }
+}
+
+/** One store-scp process: the whole server, or one worker of it. */
+async function serve(options: StoreScpOptions, worker: Worker | undefined): Promise<void> {
   const prefix = worker === undefined ? '' : `[worker ${worker.id}] `;
   const write = (line: string): void => {
     process.stderr.write(`${prefix}${line}\n`);
@@ -73,7 +90,12 @@ export async function storeScp(options: StoreScpOptions): Promise<void> {
   // Listened for before the server listens: a request to stop that comes while it starts (a
   // worker replaced just before a shutdown) is kept, and honoured once it is up.
   const stopRequested = worker === undefined ? untilSignal() : untilShutdown(worker);
-  const address = await server.listen();
+  const address = await server.listen().catch((error: unknown) => {
+    throw new CliError(
+      `store-scp: cannot listen on ${options.host}:${options.port} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      1,
+    );
+  });
   if (worker === undefined) {
     write(
       `niffler store-scp: ${options.aet} listening on ${address.host}:${address.port}, writing to ${directory}`,
@@ -87,7 +109,6 @@ export async function storeScp(options: StoreScpOptions): Promise<void> {
   if (worker !== undefined && worker.isConnected()) {
     const message: StoppedMessage = { kind: 'stopped', stored };
     await new Promise<void>((sent) => worker.send(message, () => sent()));
-    worker.disconnect();
   }
 }
 
@@ -100,65 +121,55 @@ export async function storeScp(options: StoreScpOptions): Promise<void> {
  */
 async function primary(options: StoreScpOptions): Promise<void> {
   const directory = resolve(options.out);
-  const workers = new Set<Worker>();
+  const listening = new Set<Worker>();
+  /** Every first worker listens: from now on a worker that dies is replaced. */
+  let up = false;
   let stopping = false;
   let stored = 0;
   /** Workers that died: the objects they stored are on disk but not in `stored`. */
   let died = 0;
-  let failure: Error | undefined;
-  const exited = new Set<() => void>();
+  let startFailed: ((error: Error) => void) | undefined;
 
-  const start = (): Worker => {
-    const worker = cluster.fork();
-    workers.add(worker);
-    worker.on('message', (message: StoppedMessage) => {
-      if (message.kind === 'stopped') stored += message.stored;
-    });
-    worker.on('exit', (code, signal) => {
-      workers.delete(worker);
-      for (const notify of exited) notify();
-      if (stopping) return;
-      const how = signal ?? `code ${code}`;
-      if (!up) {
-        failure ??= new Error(`worker ${worker.id} exited (${how}) before listening`);
-        return;
-      }
-      died += 1;
-      process.stderr.write(
-        `niffler store-scp: worker ${worker.id} (pid ${worker.process.pid}) exited (${how}); starting another\n`,
+  cluster.on('message', (_worker, message: StoppedMessage) => {
+    if (message.kind === 'stopped') stored += message.stored;
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    const how = signal ?? `code ${code}`;
+    if (!up) {
+      startFailed?.(
+        new CliError(`store-scp: worker ${worker.id} exited (${how}) before listening`, 1),
       );
-      // One that died before it listened waits a second: no tight loop of failing starts.
-      if (listening.has(worker)) start();
-      else setTimeout(() => stopping || start(), 1_000);
-    });
-    return worker;
-  };
-  const listening = new Set<Worker>();
-  /** Every first worker listens: from now on a worker that dies is replaced. */
-  let up = false;
+      return;
+    }
+    died += 1;
+    process.stderr.write(
+      `niffler store-scp: worker ${worker.id} (pid ${worker.process.pid}) exited (${how}); starting another\n`,
+    );
+    // One that died before it listened waits a second: no tight loop of failing starts.
+    if (listening.has(worker)) cluster.fork();
+    else setTimeout(() => stopping || cluster.fork(), 1_000);
+  });
   await new Promise<void>((ready, fail) => {
-    const check = (): void => {
-      if (failure !== undefined) fail(failure);
-      else if (listening.size >= options.workers) ready();
-    };
+    startFailed = fail;
     cluster.on('listening', (worker) => {
       listening.add(worker);
-      check();
+      if (listening.size === options.workers) ready();
     });
-    exited.add(check);
-    for (let i = 0; i < options.workers; i++) start();
+    for (let i = 0; i < options.workers; i++) cluster.fork();
   }).catch(async (error: unknown) => {
     stopping = true;
-    await stopAll(workers, exited);
+    await stopAll();
     throw error;
   });
   up = true;
+  const pids = livingWorkers().map((w) => w.process.pid);
   process.stderr.write(
-    `niffler store-scp: ${options.aet} listening on ${options.host}:${options.port} with ${options.workers} workers (pids ${[...workers].map((w) => w.process.pid).join(', ')}), writing to ${directory}\n`,
+    `niffler store-scp: ${options.aet} listening on ${options.host}:${options.port} with ${options.workers} workers (pids ${pids.join(', ')}), writing to ${directory}\n`,
   );
   await untilSignal();
   stopping = true;
-  await stopAll(workers, exited);
+  await stopAll();
   const uncounted =
     died === 0 ? '' : ` (and those of ${died} worker${died === 1 ? '' : 's'} that died)`;
   process.stderr.write(`niffler store-scp: shutting down after ${stored} objects${uncounted}\n`);
@@ -166,7 +177,7 @@ async function primary(options: StoreScpOptions): Promise<void> {
 
 /**
  * A worker's stop: the primary's request, or the primary gone. Signals are the primary's: a
- * Ctrl-C reaches the whole process group, and the primary asks each worker to stop once.
+ * Ctrl-C reaches the whole process group, and the primary asks each worker to stop.
  */
 function untilShutdown(worker: Worker): Promise<void> {
   const ignore = (): void => undefined;
@@ -193,27 +204,31 @@ function untilSignal(): Promise<void> {
   });
 }
 
+/** The workers not yet dead (cluster.workers keeps one until it has exited and disconnected). */
+function livingWorkers(): Worker[] {
+  return Object.values(cluster.workers ?? {}).filter(
+    (worker): worker is Worker => worker !== undefined && !worker.isDead(),
+  );
+}
+
 /**
  * Asks every worker to stop and waits until each has exited. The request is repeated every half
  * second: a worker still loading its code when it is first sent has no listener for it yet.
  */
-async function stopAll(workers: Set<Worker>, exited: Set<() => void>): Promise<void> {
-  const ask = (): void => {
-    for (const worker of workers) {
+async function stopAll(): Promise<void> {
+  for (let living = livingWorkers(); living.length > 0; living = livingWorkers()) {
+    for (const worker of living) {
       if (worker.isConnected()) worker.send(SHUTDOWN);
       else worker.process.kill('SIGTERM');
     }
-  };
-  const again = setInterval(ask, 500);
-  await new Promise<void>((done) => {
-    const check = (): void => {
-      if (workers.size === 0) done();
-    };
-    exited.add(check);
-    ask();
-    check();
-  });
-  clearInterval(again);
+    // Whichever comes first; the other is cancelled, so no listener or timer is left behind.
+    const settled = new AbortController();
+    await Promise.race([
+      once(cluster, 'exit', { signal: settled.signal }),
+      sleep(500, undefined, { signal: settled.signal }),
+    ]);
+    settled.abort();
+  }
 }
 
 /** One line per association event; AE titles and addresses only, never patient data. */
