@@ -5,11 +5,9 @@ import { mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  LOCALHOST,
-  NIFFLER_BIN,
   PEER_ENV,
   sleep,
-  startTool,
+  startStoreScpCli,
   waitForPort,
   type RunningTool,
 } from '../test/helpers/scp-harness.js';
@@ -48,23 +46,7 @@ export async function startNifflerStoreScp(
   port: number,
   extra: readonly string[] = [],
 ): Promise<RunningTool> {
-  const tool = startTool(
-    process.execPath,
-    [
-      NIFFLER_BIN,
-      'store-scp',
-      '--aet',
-      'NIFFLER',
-      '--host',
-      LOCALHOST,
-      '--port',
-      String(port),
-      '--out',
-      dir,
-      ...extra,
-    ],
-    { timeoutMs: 30 * 60_000 },
-  );
+  const tool = startStoreScpCli('NIFFLER', port, dir, extra, { timeoutMs: 30 * 60_000 });
   await waitForPort(port, 20_000);
   // With --workers the port opens when the first worker listens; the others follow. Connections
   // made before they do would all go to the first one.

@@ -3,22 +3,11 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { it } from 'node:test';
-import { LOCALHOST, NIFFLER_BIN, runTool } from '../helpers/scp-harness.js';
+import { LOCALHOST, startStoreScpCli } from '../helpers/scp-harness.js';
 
 for (const value of ['0', '65', '1.5', 'two']) {
   it(`store-scp --workers ${value} is refused with the accepted range`, async () => {
-    const result = await runTool(process.execPath, [
-      NIFFLER_BIN,
-      'store-scp',
-      '--aet',
-      'NIFFLER',
-      '--port',
-      '0',
-      '--out',
-      'unused',
-      '--workers',
-      value,
-    ]);
+    const result = await startStoreScpCli('NIFFLER', 0, 'unused', ['--workers', value]).done;
     assert.notEqual(result.code, 0);
     assert.match(
       result.stderr,
@@ -33,24 +22,9 @@ for (const workers of ['1', '2']) {
     await new Promise<void>((listening) => taken.listen(0, LOCALHOST, listening));
     const { port } = taken.address() as { port: number };
     try {
-      const result = await runTool(
-        process.execPath,
-        [
-          NIFFLER_BIN,
-          'store-scp',
-          '--aet',
-          'NIFFLER',
-          '--host',
-          LOCALHOST,
-          '--port',
-          String(port),
-          '--out',
-          'unused',
-          '--workers',
-          workers,
-        ],
-        { timeoutMs: 20_000 },
-      );
+      const result = await startStoreScpCli('NIFFLER', port, 'unused', ['--workers', workers], {
+        timeoutMs: 20_000,
+      }).done;
       assert.equal(result.timedOut, false, 'it exits rather than waiting for its workers');
       assert.equal(result.code, 1, result.stderr);
       assert.match(

@@ -485,20 +485,25 @@ export function startStoreScpCli(
   port: number,
   out: string,
   extra: readonly string[] = [],
+  options: ToolOptions = {},
 ): RunningTool {
-  return startTool(process.execPath, [
-    NIFFLER_BIN,
-    'store-scp',
-    '--aet',
-    aeTitle,
-    '--port',
-    String(port),
-    '--host',
-    LOCALHOST,
-    '--out',
-    out,
-    ...extra,
-  ]);
+  return startTool(
+    process.execPath,
+    [
+      NIFFLER_BIN,
+      'store-scp',
+      '--aet',
+      aeTitle,
+      '--port',
+      String(port),
+      '--host',
+      LOCALHOST,
+      '--out',
+      out,
+      ...extra,
+    ],
+    options,
+  );
 }
 
 /**
