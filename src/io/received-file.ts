@@ -79,13 +79,18 @@ export interface ReceivedFileOptions {
   readonly fsync?: boolean | undefined;
   /** Bytes gathered before a write (default FLUSH_AT, or SYNC_FLUSH_AT without fsync). */
   readonly flushAt?: number | undefined;
+  /**
+   * Parse the header as the bytes pass, for `header()` (default true). A writer that only stores
+   * (store-scp, get --out) saves the parse: about a tenth of its CPU time per CT object.
+   */
+  readonly parseHeader?: boolean | undefined;
 }
 
 export class ReceivedFile {
   readonly tempPath: string;
   /** Where the data set starts in the file: the length of preamble, prefix and meta group. */
   readonly datasetOffset: number;
-  private readonly headerReader: HeaderReader;
+  private readonly headerReader: HeaderReader | undefined;
   private readonly fsync: boolean;
   private readonly flushAt: number;
   private batch: Uint8Array[] = [];
@@ -117,7 +122,7 @@ export class ReceivedFile {
     this.fsync = options.fsync ?? true;
     this.flushAt = options.flushAt ?? (this.fsync ? FLUSH_AT : SYNC_FLUSH_AT);
     this.tempPath = join(directory, `${TEMP_PREFIX}${PROCESS_TAG}-${(sequence++).toString(36)}`);
-    this.headerReader = new HeaderReader(info.transferSyntaxUid);
+    if (options.parseHeader ?? true) this.headerReader = new HeaderReader(info.transferSyntaxUid);
     const meta = encodeFileMetaHeader(info);
     this.datasetOffset = meta.length;
     this.push(meta);
@@ -147,7 +152,7 @@ export class ReceivedFile {
     if (this.state !== 'open' || this.sealing !== undefined) {
       throw new Error('write after seal or abort');
     }
-    this.headerReader.write(chunk);
+    this.headerReader?.write(chunk);
     this.push(chunk);
     if (this.batchLength < this.flushAt) return DONE;
     if (!this.fsync) return this.attempt(() => this.flush());
@@ -161,6 +166,8 @@ export class ReceivedFile {
    * the data set is not valid DICOM (it is still written, verbatim).
    */
   header(): { result: ParseResult } | { error: DicomError } {
+    if (this.headerReader === undefined)
+      throw new Error('header() of a writer built without parseHeader');
     return this.headerReader.header();
   }
 

@@ -19,8 +19,6 @@ export interface StoredFile {
   readonly sopInstanceUid: string;
   readonly transferSyntaxUid: string;
   readonly callingAeTitle: string;
-  /** Set when the data set is not readable DICOM; it is stored verbatim all the same. */
-  readonly parseError?: string | undefined;
 }
 
 /**
@@ -54,14 +52,14 @@ export function directoryStore(options: DirectoryStoreOptions): StoreHandler {
         transferSyntaxUid,
         sourceAeTitle,
       },
-      { fsync: options.fsync ?? true },
+      // Stored, not read: the data set is written verbatim, as DCMTK's storescp +B does.
+      { fsync: options.fsync ?? true, parseHeader: false },
     );
     const path = join(options.directory, `${safeFileName(command.affectedSopInstanceUid)}.dcm`);
     return {
       write: (chunk) => writer.write(chunk),
       abort: () => writer.abort(),
       end: async (): Promise<StoreOutcome> => {
-        const header = writer.header();
         try {
           await writer.seal();
         } catch (error) {
@@ -75,7 +73,6 @@ export function directoryStore(options: DirectoryStoreOptions): StoreHandler {
           sopInstanceUid: command.affectedSopInstanceUid,
           transferSyntaxUid,
           callingAeTitle: sourceAeTitle,
-          parseError: 'error' in header ? header.error.message : undefined,
         });
         return { status: Status.Success };
       },
