@@ -132,6 +132,31 @@ describe('DIMSE command sets (PS3.7 E.1)', () => {
     );
   });
 
+  test('a command set out of the usual form is read by the data set parser', () => {
+    const { command, hasDataset } = commands[2]!;
+    const bytes = encodeCommand(command, hasDataset);
+    // The elements after the group length, in reverse order: still a readable command set.
+    const elements: Uint8Array[] = [];
+    const view = new DataView(bytes.buffer);
+    for (let at = 12; at < bytes.length;) {
+      const end = at + 8 + view.getUint32(at + 4, true);
+      elements.push(bytes.subarray(at, end));
+      at = end;
+    }
+    const reversed = Buffer.concat([bytes.subarray(0, 12), ...elements.reverse()]);
+    assert.deepEqual(decodeCommand(reversed), decodeCommand(bytes));
+    assert.equal(decodeCommand(bytes).command.kind, 'C-STORE-RQ');
+    // A value running past the end: an error that says the command set is unreadable.
+    const truncated = bytes.subarray(0, bytes.length - 1);
+    assert.throws(
+      () => decodeCommand(truncated),
+      (e) =>
+        e instanceof DimseError &&
+        e.code === 'MALFORMED_COMMAND' &&
+        e.message.startsWith('unreadable command set'),
+    );
+  });
+
   test('garbage is a typed error', () => {
     assert.throws(() => decodeCommand(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9])), DimseError);
     assert.throws(() => decodeCommand(new Uint8Array(0)), DimseError);

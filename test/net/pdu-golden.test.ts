@@ -13,6 +13,7 @@ import {
   type Pdu,
 } from '../../src/net/pdu/index.js';
 import { GOLDEN_NAMES, golden, goldenFiles, hex, type GoldenName } from './golden.js';
+import { decodeCommand, encodeCommand } from '../../src/net/dimse/command.js';
 
 const DCMTK_IMPLEMENTATION_CLASS_UID = '1.2.276.0.7230010.3.0.3.6.7';
 const DCMTK_VERSION_NAME = 'OFFIS_DCMTK_367';
@@ -182,6 +183,31 @@ describe('golden PDUs from DCMTK', () => {
     );
     // Encoding refers to the same data instead of copying it.
     assert.ok(encodePdu(pdata).includes(pdv.data), 'expected encodePdu(pdata).includes(pdv.data)');
+  });
+
+  it("DCMTK's command sets (C-ECHO-RQ, C-ECHO-RSP) decode, and encode back byte for byte", () => {
+    const expected = {
+      'echoscu-p-data-tf-c-echo-rq': {
+        kind: 'C-ECHO-RQ',
+        messageId: 1,
+        affectedSopClassUid: VERIFICATION,
+      },
+      'storescp-p-data-tf-c-echo-rsp': {
+        kind: 'C-ECHO-RSP',
+        messageIdBeingRespondedTo: 1,
+        affectedSopClassUid: VERIFICATION,
+        status: 0,
+        errorComment: undefined,
+        offendingElements: undefined,
+      },
+    } as const;
+    for (const [name, command] of Object.entries(expected)) {
+      const pdata = decoded(name as keyof typeof expected, 'P-DATA-TF');
+      const data = pdata.pdvs[0]!.data;
+      const decodedCommand = decodeCommand(data);
+      assert.deepEqual(decodedCommand, { command, hasDataset: false }, name);
+      assert.deepEqual(encodeCommand(decodedCommand.command, false), Uint8Array.from(data), name);
+    }
   });
 
   it('echoscu A-RELEASE-RQ and A-ABORT (echoscu --abort)', () => {
