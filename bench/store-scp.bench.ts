@@ -16,8 +16,8 @@
 //      - the same storescp made durable (`storescp-fsync`): floor/fsync-on-close.c, compiled here
 //        with cc and preloaded, fdatasyncs each file it closes and fsyncs its directory, before
 //        its C-STORE response,
-//    alternating, 3 runs each, a fresh output directory on the same file system every run (all
-//    kept until the last run: deleting thousands of files makes later file creations dearer).
+//    alternating, 3 runs each, a fresh output directory on the same file system every run,
+//    deleted after the run (the runs slowed 2-4x as outputs piled up; see throughput()).
 //    RATIO lines: images/s of store-scp --no-fsync --workers over storescp (like with like: neither
 //    fsyncs, both use every core; target >= 1.0), of one store-scp process over storescp,
 //    of store-scp with fsync over storescp (what the default costs; informative) and over
@@ -30,7 +30,8 @@
 // Knobs for iterating: BENCH_STORE_SCP_RUNS (number of runs), BENCH_STORE_SCP_SETS (ct,large),
 // BENCH_STORE_SCP_ASSOCIATIONS (1,4),
 // BENCH_STORE_SCP_SIDES (niffler,niffler-no-fsync,niffler-workers,storescp,storescp-fsync),
-// BENCH_STORE_SCP_SKIP_1GB=1 (no part 2).
+// BENCH_STORE_SCP_SKIP_1GB=1 (no part 2), BENCH_STORE_SCP_KEEP_RUNS=1 (keep every run's files
+// until the throughput runs end, as before stop 14).
 import {
   closeSync,
   ftruncateSync,
@@ -70,6 +71,7 @@ import {
 const RUNS = Number(process.env['BENCH_STORE_SCP_RUNS'] ?? 3);
 const WORK = path.join(DATA_DIR, 'store-scp');
 const THROUGHPUT_DIR = path.join(WORK, 'throughput');
+const KEEP_RUNS = process.env['BENCH_STORE_SCP_KEEP_RUNS'] === '1';
 const ALL_SIDES = [
   'niffler',
   'niffler-no-fsync',
@@ -294,8 +296,12 @@ async function throughput(
   const seconds = (performance.now() - started) / 1000;
   const stored = receiver.count();
   await receiver.stop();
-  // Kept until the throughput runs end (THROUGHPUT_DIR): deleting thousands of files makes the
-  // next runs' file creations dearer for minutes (ext4 skips recently freed inodes).
+  // Deleted before the next run (unless BENCH_STORE_SCP_KEEP_RUNS=1). Kept, the runs slowed as
+  // the outputs piled up, whichever the side: one invocation's storescp made 1603, 419 and 448
+  // img/s with one association. Deleted, its 5 runs spread 694-889, ours 608-716 (stop 14).
+  // Deleting makes file creations dearer for a while (ext4 skips recently freed inodes), for the
+  // next side as much as for this one.
+  if (!KEEP_RUNS) rmSync(dir, { recursive: true, force: true });
   for (const r of results) {
     if (r.code !== 0) throw new Error(`storescu to ${side} failed: ${r.stderr.slice(-500)}`);
   }
