@@ -52,6 +52,26 @@ describe('ReceivedFile', () => {
       });
     }
 
+  it('parses the header only when asked (parseHeader), and writes the same bytes either way', async () => {
+    const data = chunks(20, 97);
+    const written: Buffer[] = [];
+    for (const parseHeader of [true, false]) {
+      const dir = await mkdtemp(path.join(root, `parse-${parseHeader}-`));
+      const file = new ReceivedFile(dir, INFO, { fsync: false, parseHeader });
+      for (const chunk of data) await file.write(chunk);
+      await file.seal();
+      if (parseHeader) {
+        // Patterned bytes are not DICOM: the parse error is reported, the bytes stored anyway.
+        assert.ok('error' in file.header(), 'the parse error is reported');
+      } else {
+        assert.throws(() => file.header(), /without parseHeader/);
+      }
+      await file.rename(path.join(dir, 'out.dcm'));
+      written.push(await readFile(path.join(dir, 'out.dcm')));
+    }
+    assert.deepEqual(written[1], written[0]);
+  });
+
   it('lets the sender go on while one batch is written, and holds it at the second', async () => {
     const dir = await mkdtemp(path.join(root, 'backpressure-'));
     const file = new ReceivedFile(dir, INFO, { flushAt: 1000 });
