@@ -5,13 +5,18 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { QUERY_LEVELS, type QueryLevel, type QueryRoot } from '../net/services/query-levels.js';
 
-export function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidArgumentError(`'${value}' is not a TCP port (0-65535)`);
-  }
-  return port;
+/** A parser of an integer option value from `min` to `max`; `what` names it in the error. */
+export function parseIntegerIn(min: number, max: number, what: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`'${value}' is not ${what} (${min}-${max})`);
+    }
+    return n;
+  };
 }
+
+export const parsePort = parseIntegerIn(0, 65535, 'a TCP port');
 
 export interface PeerAddress {
   readonly aeTitle: string;

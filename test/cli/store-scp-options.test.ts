@@ -16,6 +16,20 @@ for (const value of ['0', '65', '1.5', 'two']) {
   });
 }
 
+for (const [option, value, range] of [
+  ['--max-pdu', 'abc', 'a PDU length \\(1-4294967295\\)'],
+  ['--max-pdu', '0', 'a PDU length \\(1-4294967295\\)'],
+  ['--max-associations', '0x', 'a number of associations \\(1-65535\\)'],
+  ['--port', '', 'a TCP port \\(0-65535\\)'],
+] as const) {
+  it(`store-scp ${option} '${value}' is refused with the accepted range, no stack`, async () => {
+    const result = await startStoreScpCli('NIFFLER', 0, 'unused', [option, value]).done;
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, new RegExp(`'${value}' is not ${range}`));
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
+
 for (const workers of ['1', '2']) {
   it(`store-scp --workers ${workers} on a port already taken exits 1 with one line, no stack`, async () => {
     const taken = createServer();

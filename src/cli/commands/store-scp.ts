@@ -1,5 +1,5 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { parsePort } from '../net-options.js';
+import type { Command } from 'commander';
+import { parseIntegerIn, parsePort } from '../net-options.js';
 import type { StoreScpOptions } from '../actions/store-scp.js';
 
 export function registerStoreScp(root: Command): void {
@@ -20,13 +20,23 @@ export function registerStoreScp(root: Command): void {
       '--sop-class <uids...>',
       'accept only these SOP classes (default: every one, unknown included)',
     )
-    .option('--max-associations <n>', 'simultaneous associations', (v) => parseInt(v, 10), 32)
-    .option('--max-pdu <bytes>', 'our maximum PDU length', (v) => parseInt(v, 10), 262144)
+    .option(
+      '--max-associations <n>',
+      'simultaneous associations',
+      parseIntegerIn(1, 65535, 'a number of associations'),
+      32,
+    )
+    .option(
+      '--max-pdu <bytes>',
+      'our maximum PDU length',
+      parseIntegerIn(1, 0xffffffff, 'a PDU length'),
+      262144,
+    )
     .option('--no-fsync', 'do not fsync files before acknowledging (faster, not durable)')
     .option(
       '--workers <n>',
       'processes sharing the port, each serving whole associations (like storescp --fork)',
-      parseWorkers,
+      parseIntegerIn(1, 64, 'a number of workers'),
       1,
     )
     .option('--tls-key <file>', 'TLS private key (PEM); with --tls-cert enables TLS')
@@ -36,12 +46,4 @@ export function registerStoreScp(root: Command): void {
       const { storeScp } = await import('../actions/store-scp.js');
       await storeScp(options);
     });
-}
-
-function parseWorkers(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) {
-    throw new InvalidArgumentError(`'${value}' is not a number of workers (1-64)`);
-  }
-  return n;
 }
