@@ -1,7 +1,7 @@
 /**
  * The file writer of every received object (the receiver, `store-scp`, `get --out`): the data set,
  * verbatim, behind a fresh file meta group (PS3.10 7.1), under a temporary name; the header (up to
- * Pixel Data) parsed as the bytes pass. It makes as few system calls and thread-pool round trips
+ * Pixel Data) parsed as the bytes pass, unless built without `parseHeader`. It makes as few system calls and thread-pool round trips
  * as the benchmarks ask for (bench/receiver.bench.ts, bench/store-scp.bench.ts).
  *
  * Durable (the default), every call goes to libuv's thread pool: fdatasync waits for the disk and

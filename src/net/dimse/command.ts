@@ -128,8 +128,9 @@ export function encodeCommand(command: Command, hasDataset: boolean): Uint8Array
   fields.sort((a, b) => a[0] - b[0]);
   // Written in place, one buffer per command: a C-STORE response is encoded per object received,
   // and a buffer per value cost more than the rest of its encoding (bench/store-scp.bench.ts).
+  const lengths = fields.map(([, vr, value]) => valueLength(vr, value));
   let length = 0;
-  for (const [, vr, value] of fields) length += 8 + valueLength(vr, value);
+  for (const bytes of lengths) length += 8 + bytes;
   const out = new Uint8Array(12 + length);
   const view = new DataView(out.buffer);
   // Command Group Length (0000,0000) UL: the bytes after it (PS3.7 E.1-1).
@@ -137,8 +138,9 @@ export function encodeCommand(command: Command, hasDataset: boolean): Uint8Array
   view.setUint32(4, 4, true);
   view.setUint32(8, length, true);
   let at = 12;
-  for (const [tag, vr, value] of fields) {
-    const bytes = valueLength(vr, value);
+  for (let i = 0; i < fields.length; i++) {
+    const [tag, vr, value] = fields[i]!;
+    const bytes = lengths[i]!;
     view.setUint16(at, tag >>> 16, true);
     view.setUint16(at + 2, tag & 0xffff, true);
     view.setUint32(at + 4, bytes, true);

@@ -43,7 +43,7 @@ export function directoryStore(options: DirectoryStoreOptions): StoreHandler {
       association.negotiated.side === 'requestor'
         ? association.calledAeTitle
         : association.callingAeTitle;
-    // The temporary file is opened in the background: the data flow in meanwhile.
+    // The temporary file is opened now: in the background when durable, while the data flow in.
     const writer = new ReceivedFile(
       options.directory,
       {
